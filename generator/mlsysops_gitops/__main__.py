@@ -1,0 +1,3 @@
+from mlsysops_gitops.cli import main
+
+main()

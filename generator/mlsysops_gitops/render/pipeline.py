@@ -1,0 +1,23 @@
+"""Build the whole output tree from a validated fleet and the settings.
+
+This is the only place that knows which builders make up a render; each builder adds
+its files to one in-memory ``Tree``, and nothing touches the disk here.
+"""
+
+from __future__ import annotations
+
+from mlsysops_gitops.descriptions.reader import Fleet
+from mlsysops_gitops.render.argocd import render_argocd
+from mlsysops_gitops.render.bases import render_bases
+from mlsysops_gitops.render.manifests import Tree
+from mlsysops_gitops.render.overlays import render_overlays
+from mlsysops_gitops.settings import Settings
+
+
+def render_tree(fleet: Fleet, settings: Settings) -> Tree:
+    """Return every file of ``base/``, ``overlays/`` and ``argocd/`` for ``fleet``."""
+    tree = Tree()
+    render_bases(tree, settings)
+    render_overlays(tree, fleet)
+    render_argocd(tree, fleet, settings)
+    return tree
