@@ -1,18 +1,25 @@
-"""Strict YAML reading that keeps the line and column of every value.
+"""Strict YAML reading that can locate every value by line and column.
 
-PyYAML's C composer builds the node tree; this module turns nodes into plain Python
-values itself, so that it can report what ``yaml.safe_load`` silently accepts:
-duplicate keys (PyYAML keeps the last one), unquoted YAML 1.1 booleans such as ``yes``
-and ``off``, aliases that expand exponentially, several documents in one file.
+PyYAML's C composer builds the node tree, and this module turns nodes into plain Python
+values itself. That way it can reject what ``yaml.safe_load`` silently accepts: duplicate
+keys (PyYAML keeps the last one), keys that are not strings, aliases that expand
+exponentially, nesting deep enough to overflow libyaml's C stack, and several documents
+in one file. YAML 1.1 booleans such as ``yes`` and ``off`` are recorded for the schema
+check, which knows whether the field expects a string or a boolean.
+
+Line numbers cost nothing on the happy path: a ``Document`` composes its text again
+only when a problem has to be located, instead of keeping every node of every file.
 """
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import re
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mlsysops_gitops.errors import Problem
 
@@ -21,141 +28,298 @@ try:
 except AttributeError:  # pragma: no cover (PyYAML built without libyaml)
     _Loader = yaml.SafeLoader
 
-# Every node visited counts, aliases included; a hand-written description has a few
-# hundred, so a file past this limit is an alias bomb, not a description.
-MAX_NODES = 100_000
+# Every value built counts, each alias expansion included. A node description has about
+# a hundred values, so a file past this limit is an alias bomb, not a description.
+MAX_VALUES = 100_000
+# Descriptions nest about six levels deep. The builder recurses once per level.
+MAX_DEPTH = 64
+# libyaml's C composer recurses once per level too and crashed the interpreter past about
+# 20,000 levels with an 8 MiB stack (PyYAML 6.0.3). Each level needs one of these
+# characters, so a file with fewer of them is composed without measuring its depth first.
+_NESTING_CHARACTERS = "[{-?:"
+_UNMEASURED_NESTING = 1000
 
-_YAML11_BOOLEANS = frozenset(
-    spelling
-    for word in ("yes", "no", "on", "off", "y", "n")
-    for spelling in (word, word.capitalize(), word.upper())
+# PyYAML resolves these plain scalars to booleans (YAML 1.1); YAML 1.2 parsers read them
+# as strings, so one file would mean two things depending on the reader.
+YAML11_BOOLEANS = frozenset(
+    spelling for word in ("yes", "no", "on", "off") for spelling in (word, word.capitalize(), word.upper())
 )
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-_STR_TAG = "tag:yaml.org,2002:str"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
+_TRUE = frozenset(("true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"))
+_TAG = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + name for name in ("str", "int", "float", "bool", "null"))
+_MERGE = _TAG + "merge"
+# Scalar types SafeLoader builds; !!map or !!seq on a scalar would build an empty collection.
+_SCALAR_TAGS = frozenset(_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "binary"))
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
 
-Path = tuple[str | int, ...]
+Loc = tuple[str | int, ...]
+
+
+def field_path(loc: Loc) -> str:
+    """Return ``loc`` as a field path: ``("sensors", 0, "camera")`` becomes ``sensors[0].camera``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif path:
+            path += f".{part}"
+        else:
+            path = part
+    return path
 
 
 @dataclasses.dataclass
 class Document:
-    """A parsed file: its value, its normalised text and where each value sits."""
+    """A parsed file: its value, its normalised text and where it has YAML 1.1 booleans."""
 
     path: str
     text: str
     data: Any = None
-    marks: dict[Path, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    yaml11_booleans: dict[Loc, str] = dataclasses.field(default_factory=dict)
+    _root: Node | None = dataclasses.field(default=None, repr=False)
 
-    def locate(self, loc: Path) -> tuple[int, int]:
-        """Return the line and column of ``loc``, or of its closest located parent."""
-        while loc:
-            if loc in self.marks:
-                return self.marks[loc]
-            loc = loc[:-1]
-        return self.marks.get((), (1, 1))
+    def locate(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
+        """Return the line and column of the value at ``loc``, or of its closest existing parent.
+
+        A scalar or flow value is located where it starts, so that a message points at
+        the bad value. A block mapping or list and an empty value are located at their
+        key or list item, which names them, and so is any value when ``key`` is true.
+        """
+        if self._root is None:
+            self._root = yaml.compose(self.text, Loader=_Loader)
+        node: Node | None = self._root
+        mark = node.start_mark if node is not None else None
+        for part in loc:
+            child = _child(node, part)
+            if child is None:
+                return _position(mark)
+            name, node = child
+            mark = name.start_mark
+        if not key and node is not None and (node.flow_style if not isinstance(node, ScalarNode) else node.value or node.style):
+            mark = node.start_mark
+        return _position(mark)
+
+
+def _position(mark: yaml.Mark | None) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+def _child(node: Node | None, part: str | int) -> tuple[Node, Node] | None:
+    """Return the node that names ``part`` inside ``node`` (a key, or the item) and its value."""
+    if isinstance(node, MappingNode) and isinstance(part, str):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == part:
+                return key, value
+    if isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        item = node.value[part]
+        return item, item
+    return None
+
+
+class _TooManyValues(Exception):
+    """Aliases expanded past ``MAX_VALUES``; ``loc`` is where the count ran out."""
+
+    def __init__(self, loc: Loc) -> None:
+        super().__init__(loc)
+        self.loc = loc
 
 
 class _Reject(Exception):
-    def __init__(self, line: int, column: int, message: str) -> None:
+    """A problem that stops reading the file."""
+
+    def __init__(self, mark: yaml.Mark, message: str) -> None:
         super().__init__(message)
-        self.line, self.column, self.message = line, column, message
+        self.line, self.column = mark.line + 1, mark.column + 1
+        self.message = message
 
 
 def decode(raw: bytes) -> str:
-    """Decode UTF-8, dropping a byte-order mark and turning CRLF into LF."""
-    text = raw.decode("utf-8")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.replace("\r\n", "\n")
+    """Decode UTF-8, dropping a byte-order mark and turning CRLF and CR line ends into LF."""
+    text = raw.decode("utf-8-sig")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
-def read_document(path: str, raw: bytes) -> tuple[Document | None, list[Problem]]:
-    """Parse one file; on failure return no document and the problems that stopped it."""
+def read_document(path: str, raw: bytes, *, kind: str = "", empty: Any = None) -> tuple[Document | None, list[Problem]]:
+    """Parse one file; on failure return no document and the problems found.
+
+    ``kind`` names the problems' subject; ``empty`` is the value built for a YAML null,
+    so that a schema can reject ``key:`` with nothing after it.
+    """
+
+    def problem(line: int, column: int, message: str, field: str = "") -> Problem:
+        return Problem(path, line, column, kind, field, message)
+
     try:
         text = decode(raw)
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        return None, [Problem(path, line, 1, message=f"file is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start}); save it as UTF-8")]
+        return None, [problem(raw[: error.start].count(b"\n") + 1, 1, _encoding_message(raw, error))]
 
-    document = Document(path, text)
-    tab = _TAB_INDENT.search(text)
-    if tab:
-        line = text.count("\n", 0, tab.start()) + 1
-        return None, [Problem(path, line, 1, message="tab character in indentation; YAML indents with spaces only")]
+    tabs = [match.start() for match in _TAB_INDENT.finditer(text)]
+    if tabs:
+        others = f" (and on {len(tabs) - 1} more lines)" if len(tabs) > 1 else ""
+        line = text.count("\n", 0, tabs[0]) + 1
+        return None, [problem(line, 1, f"tab character in indentation{others}; YAML indents with spaces only")]
 
     try:
+        _check_depth(text)
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        reason = error.problem or str(error)
-        return None, [Problem(path, line, column, message=f"invalid YAML: {reason}")]
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return None, [problem(line, column, f"invalid YAML: {error.problem or error}")]
+    except _Reject as reject:
+        return None, [problem(reject.line, reject.column, reject.message)]
 
-    if not nodes or nodes == [None]:
-        return None, [Problem(path, 1, 1, message="file is empty or holds only comments; expected one description")]
+    if not nodes or (len(nodes) == 1 and _is_null(nodes[0])):
+        return None, [problem(1, 1, "file is empty or holds only comments; expected one description")]
     if len(nodes) > 1:
         mark = nodes[1].start_mark
-        return None, [Problem(path, mark.line + 1, mark.column + 1, message=f"file holds {len(nodes)} YAML documents; expected exactly one")]
+        return None, [problem(mark.line + 1, mark.column + 1, f"file holds {len(nodes)} YAML documents; expected exactly one (remove the '---' separators)")]
 
-    builder = _Builder(document)
+    document = Document(path, text)
+    builder = _Builder(document, empty)
     try:
-        document.data = builder.build(nodes[0], ())
+        document.data = builder.build(nodes[0], (), 0)
     except _Reject as reject:
-        return None, [Problem(path, reject.line, reject.column, message=reject.message)]
+        return None, [problem(reject.line, reject.column, reject.message)]
+    except _TooManyValues as error:
+        # Aliases share nodes, so the node's own mark may be far from the alias that
+        # expanded it: the field of the top-level key being built is the useful place.
+        line, column = document.locate(error.loc[:2], key=True)
+        message = f"aliases expand to more than {MAX_VALUES} values; write the values out instead of nesting aliases"
+        return None, [problem(line, column, message, field_path(error.loc[1:2]))]
+    if builder.problems:
+        return None, [problem(line, column, message, field) for line, column, field, message in builder.problems]
     return document, []
 
 
+def _encoding_message(raw: bytes, error: UnicodeDecodeError) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"
+    byte = raw[error.start]
+    return f"file is not valid UTF-8 (byte 0x{byte:02x} at offset {error.start}); save it as UTF-8"
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == _NULL
+
+
+def _check_depth(text: str) -> None:
+    """Raise ``_Reject`` when values nest deeper than ``MAX_DEPTH``, before libyaml composes them.
+
+    libyaml's parser keeps its own stack, so streaming events measures any depth safely.
+    """
+    if sum(text.count(character) for character in _NESTING_CHARACTERS) <= _UNMEASURED_NESTING:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Reject(event.start_mark, _depth_message())
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _depth_message() -> str:
+    return f"values nest deeper than {MAX_DEPTH} levels; a description nests a few levels only"
+
+
 class _Builder:
-    def __init__(self, document: Document) -> None:
+    """Turns a node tree into dicts, lists and scalars, collecting what it must reject."""
+
+    def __init__(self, document: Document, empty: Any) -> None:
         self.document = document
-        self.visited = 0
+        self.empty = empty
+        self.built = 0
+        # Collections being built, to catch an alias inside the value it names (&a [*a]).
+        self.open: set[int] = set()
+        self.problems: list[tuple[int, int, str, str]] = []
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def build(self, node: yaml.Node, loc: Path) -> Any:
-        self.visited += 1
-        if self.visited > MAX_NODES:
-            mark = node.start_mark
-            raise _Reject(mark.line + 1, mark.column + 1, f"aliases expand to more than {MAX_NODES} values; write the values out instead of nesting aliases")
-        self.document.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, loc)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*loc, index)) for index, item in enumerate(node.value)]
-        return self._scalar(node)
+    def build(self, node: Node, loc: Loc, depth: int) -> Any:
+        self.built += 1
+        if self.built > MAX_VALUES:
+            raise _TooManyValues(loc)
+        if depth > MAX_DEPTH:
+            raise _Reject(node.start_mark, _depth_message())
+        kind = type(node)
+        if kind is ScalarNode:
+            return self._scalar(node, loc)
+        if id(node) in self.open:
+            raise _Reject(node.start_mark, "an alias refers to a value that contains the alias itself; write the values out")
+        self.open.add(id(node))
+        try:
+            if kind is MappingNode:
+                return self._mapping(node, loc, depth)
+            if kind is SequenceNode and node.tag == _TAG + "seq":
+                return [self.build(item, (*loc, index), depth + 1) for index, item in enumerate(node.value)]
+            raise _Reject(node.start_mark, _tag_message(node))
+        finally:
+            self.open.discard(id(node))
 
-    def _mapping(self, node: yaml.MappingNode, loc: Path) -> dict[Any, Any]:
-        if node.tag != _MAP_TAG:
-            self._reject_tag(node)
-        result: dict[Any, Any] = {}
-        first_seen: dict[Any, int] = {}
+    def _mapping(self, node: MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
+        if node.tag != _TAG + "map":
+            raise _Reject(node.start_mark, _tag_message(node))
+        result: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                mark = key_node.start_mark
-                raise _Reject(mark.line + 1, mark.column + 1, "merge keys (<<) are not supported; write the keys out")
-            if not isinstance(key_node, yaml.ScalarNode):
-                mark = key_node.start_mark
-                raise _Reject(mark.line + 1, mark.column + 1, "mapping keys must be plain scalars")
-            key = self._scalar(key_node)
+            key = self._key(key_node, loc)
+            if key is None:
+                continue
             line = key_node.start_mark.line + 1
-            if key in first_seen:
-                raise _Reject(line, key_node.start_mark.column + 1, f"duplicate key {key!r} (first defined on line {first_seen[key]}); keep one")
-            first_seen[key] = line
-            child = (*loc, key)
-            self.document.marks[child] = (line, key_node.start_mark.column + 1)
-            result[key] = self.build(value_node, child)
+            if key in first_line:
+                self._problem(key_node, (*loc, key), f"duplicate key {key!r} (first on line {first_line[key]}); keep one")
+                continue
+            first_line[key] = line
+            result[key] = self.build(value_node, (*loc, key), depth + 1)
         return result
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag == _BOOL_TAG and node.style is None and node.value in _YAML11_BOOLEANS:
-            mark = node.start_mark
-            raise _Reject(mark.line + 1, mark.column + 1, f"unquoted {node.value!r} is a YAML 1.1 boolean; write true or false for a boolean, or quote it ('{node.value}') for a string")
-        if not node.tag.startswith("tag:yaml.org,2002:") or node.tag in (_MAP_TAG, _SEQ_TAG):
-            self._reject_tag(node)
-        return self.constructor.construct_object(node, deep=True)
+    def _key(self, node: Node, loc: Loc) -> str | None:
+        if type(node) is not ScalarNode:
+            self._problem(node, loc, "a mapping key is itself a mapping or list; keys are field names")
+            return None
+        if node.tag == _MERGE:
+            raise _Reject(node.start_mark, "merge keys (<<) are not supported; write the keys out")
+        if node.tag != _STR:
+            value = node.value
+            reader = "a YAML 1.1 boolean" if value in YAML11_BOOLEANS else f"a {node.tag.rsplit(':', 1)[-1]}"
+            self._problem(node, loc, f"key {value!r} is read as {reader}, not a field name; quote it ('{value}')")
+            return None
+        return str(node.value)
 
-    @staticmethod
-    def _reject_tag(node: yaml.Node) -> None:
+    def _scalar(self, node: ScalarNode, loc: Loc) -> Any:
+        tag, value = node.tag, node.value
+        if tag == _STR:
+            return value
+        if tag == _NULL:
+            return self.empty
+        if tag == _BOOL:
+            # libyaml gives plain scalars the style '', the pure-Python parser None.
+            if not node.style and value in YAML11_BOOLEANS:
+                self.document.yaml11_booleans[loc] = value
+            return value in _TRUE
+        # Plain decimal numbers, by far the most common, skip SafeConstructor's slow path.
+        if tag == _INT and value.isdigit() and (value[0] != "0" or value == "0"):
+            return int(value)
+        if tag == _FLOAT and value[-1:].isdigit():
+            try:
+                return float(value)
+            except ValueError:
+                pass  # Sexagesimal (1:30.5) and other YAML 1.1 forms below.
+        if tag not in _SCALAR_TAGS:
+            raise _Reject(node.start_mark, _tag_message(node))
+        try:
+            return self.constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError) as error:
+            raise _Reject(node.start_mark, f"cannot read {value!r} as {tag.rsplit(':', 1)[-1]}: {error}") from None
+
+    def _problem(self, node: Node, loc: Loc, message: str) -> None:
         mark = node.start_mark
-        raise _Reject(mark.line + 1, mark.column + 1, f"unsupported YAML tag {node.tag!r}; descriptions hold plain mappings, lists and scalars")
+        self.problems.append((mark.line + 1, mark.column + 1, field_path(loc[1:]), message))
+
+
+def _tag_message(node: Node) -> str:
+    return f"unsupported YAML tag {node.tag!r}; descriptions hold plain mappings, lists and scalars"
