@@ -45,6 +45,9 @@ KARMADA_KUBECONFIG_KEY = "karmada-api.kubeconfig"
 KARMADA_KUBECONFIG_SECRET = "karmada-api-kubeconfig"
 REDIS_SECRET = "mlsysops-redis"
 AGENTS_SECRET = "mlsysops-agents-xmpp"
+MLCONNECTOR_DB_SECRET = "mlsysops-mlconnector-db"
+# Optional: the ML connector's other variables (S3 storage, image registry), as env entries.
+MLCONNECTOR_ENV_SECRET = "mlsysops-mlconnector-env"
 PASSWORD_KEY = "password"
 
 ARGOCD_NAMESPACE = "argocd"

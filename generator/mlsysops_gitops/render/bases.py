@@ -20,29 +20,15 @@ REDIS_PORT = 6379
 XMPP_PORT = 5222
 EJABBERD_HTTP_PORT = 5280
 NORTHBOUND_API_PORT = 8000
+MLCONNECTOR_PORT = 8090
+POSTGRES_PORT = 5432
+MLCONNECTOR_DB = "mlconnector"
 
 AGENT_RESOURCES = {
     "requests": {"cpu": "250m", "memory": "128Mi"},
     "limits": {"cpu": "500m", "memory": "256Mi"},
 }
 
-# Settings each agent receives as environment variables, when set. The agents read the
-# OpenTelemetry variables to configure the collectors they deploy.
-_AGENT_SETTINGS = (
-    "MLS_OTEL_HIGHER_EXPORT",
-    "MLS_OTEL_CLUSTER_PORT",
-    "MLS_OTEL_CONTINUUM_PORT",
-    "MLS_OTEL_PROMETHEUS_LISTEN_IP",
-    "MLS_OTEL_PROMETHEUS_LISTEN_PORT",
-    "MLS_OTEL_CONTINUUM_EXPORT_IP",
-    "MLS_OTEL_CONTINUUM_EXPORT_PORT",
-    "MLS_OTEL_MIMIR_EXPORT_ENDPOINT",
-    "MLS_OTEL_LOKI_EXPORT_ENDPOINT",
-    "MLS_OTEL_TEMPO_EXPORT_ENDPOINT",
-    "MLS_OTEL_NODE_EXPORTER_FLAGS",
-    "LOCAL_OTEL_ENDPOINT",
-    "MLS_MLCONNECTOR_ENDPOINT",
-)
 
 # Base folder of each component, relative to base/.
 FRAMEWORK = "framework"
@@ -52,7 +38,25 @@ NORTHBOUND_API = "northbound-api"
 CONTINUUM_AGENT = "continuum-agent"
 CLUSTER_AGENT = "cluster-agent"
 NODE_AGENT = "node-agent"
-COMPONENTS = (FRAMEWORK, EJABBERD, REDIS, NORTHBOUND_API, CONTINUUM_AGENT, CLUSTER_AGENT, NODE_AGENT)
+MLCONNECTOR = "mlconnector"
+# Secrets rendered by render/secrets.py when a controller creates them (not in mode external).
+MANAGEMENT_SECRETS = "management-secrets"
+KARMADA_SECRETS = "karmada-secrets"
+SERVICES = (EJABBERD, REDIS, NORTHBOUND_API, MLCONNECTOR)
+COMPONENTS = (FRAMEWORK, *SERVICES, CONTINUUM_AGENT, CLUSTER_AGENT, NODE_AGENT)
+
+# The optional settings each agent reads, passed as env entries under the installer's
+# names when set. Taken from the agents' telemetry controller (mlsysops-framework,
+# agents/mlsysops/controllers/telemetry.py, 2025): only node agents export to the cluster
+# collector, and only cluster agents to the continuum one. Every agent hands
+# LOCAL_OTEL_ENDPOINT and MLS_MLCONNECTOR_ENDPOINT to its policies.
+_EXPORTERS = ("MLS_OTEL_MIMIR_EXPORT_ENDPOINT", "MLS_OTEL_LOKI_EXPORT_ENDPOINT", "MLS_OTEL_TEMPO_EXPORT_ENDPOINT", "MLS_OTEL_NODE_EXPORTER_FLAGS")
+_EVERY_LAYER = ("MLS_OTEL_PROMETHEUS_LISTEN_IP", "MLS_OTEL_PROMETHEUS_LISTEN_PORT", *_EXPORTERS, "LOCAL_OTEL_ENDPOINT")
+AGENT_SETTINGS = {
+    CONTINUUM_AGENT: ("MLS_OTEL_CONTINUUM_EXPORT_IP", "MLS_OTEL_CONTINUUM_EXPORT_PORT", *_EVERY_LAYER),
+    CLUSTER_AGENT: ("MLS_OTEL_HIGHER_EXPORT", "MLS_OTEL_CONTINUUM_PORT", *_EVERY_LAYER),
+    NODE_AGENT: ("MLS_OTEL_HIGHER_EXPORT", "MLS_OTEL_CLUSTER_PORT", *_EVERY_LAYER),
+}
 
 # ConfigMaps the agents mount; the overlays generate them.
 DESCRIPTIONS_CONFIGMAP = {
@@ -68,12 +72,24 @@ def configmap_names(agent: str) -> tuple[str, str]:
     return f"{layer}-agents-config", f"{layer}-agents-policies"
 
 
+def service_components(tree: Tree) -> list[str]:
+    """Return the bases of the management cluster's services that ``tree`` holds, in a fixed order."""
+    return [component for component in (*SERVICES, MANAGEMENT_SECRETS) if f"{layout.BASE_DIR}/{component}/kustomization.yaml" in tree]
+
+
+def karmada_components(tree: Tree) -> list[str]:
+    """Return the bases the Karmada API server receives besides the framework, if ``tree`` holds them."""
+    return [component for component in (KARMADA_SECRETS,) if f"{layout.BASE_DIR}/{component}/kustomization.yaml" in tree]
+
+
 def render_bases(tree: Tree, settings: Settings) -> None:
     """Add every base to ``tree``."""
     _framework(tree)
     _ejabberd(tree, settings)
     _redis(tree, settings)
     _northbound_api(tree, settings)
+    if settings.deploys_mlconnector:
+        _mlconnector(tree, settings)
     _agent(tree, settings, CONTINUUM_AGENT, layer="continuum")
     _agent(tree, settings, CLUSTER_AGENT, layer="cluster")
     _agent(tree, settings, NODE_AGENT, layer="node")
@@ -156,13 +172,17 @@ def _service(name: str, app: str, ports: list[tuple[str, int]]) -> dict[str, Any
 
 
 def _deployment(name: str, app: str, pod_spec: dict[str, Any]) -> dict[str, Any]:
+    if any("hostPort" in port for container in pod_spec["containers"] for port in container.get("ports", [])):
+        # Agents in member clusters reach the service at KARMADA_HOST_IP, the management
+        # host, which is also the node that runs the continuum agent.
+        pod_spec = {"nodeSelector": {layout.LAYER_LABEL: "continuum"}, **pod_spec}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": metadata(name),
         "spec": {
             "replicas": 1,
-            # Recreate: the pods bind host ports, so two cannot run on one node at once.
+            # Recreate: two pods must never bind one host port or write one volume at once.
             "strategy": {"type": "Recreate"},
             "selector": {"matchLabels": {"app": app}},
             "template": {"metadata": {"labels": {"app": app}}, "spec": pod_spec},
@@ -256,10 +276,79 @@ def _kubeconfig_volume() -> dict[str, Any]:
     }
 
 
-def agent_settings_env(settings: Settings) -> list[dict[str, Any]]:
-    """Return the env entries of the optional settings that are set, in a fixed order."""
+def _mlconnector(tree: Tree, settings: Settings) -> None:
+    """Add the ML connector and its PostgreSQL database, which the Docker Compose file ran before."""
+    database_env = [
+        _env("POSTGRES_DB", MLCONNECTOR_DB),
+        _env("POSTGRES_USER", MLCONNECTOR_DB),
+        secret_env("POSTGRES_PASSWORD", layout.MLCONNECTOR_DB_SECRET),
+    ]
+    pg_isready = {"exec": {"command": ["pg_isready", "--username", MLCONNECTOR_DB, "--dbname", MLCONNECTOR_DB]}}
+    database = {
+        "name": "postgres",
+        "image": settings.postgres_image,
+        # A volume's root holds lost+found, and initdb refuses a non-empty directory.
+        "env": [*database_env, _env("PGDATA", "/var/lib/postgresql/data/pgdata")],
+        "ports": [{"name": "postgres", "containerPort": POSTGRES_PORT, "protocol": "TCP"}],
+        "readinessProbe": {**pg_isready, "periodSeconds": 10, "timeoutSeconds": 5},
+        "livenessProbe": {**pg_isready, "initialDelaySeconds": 30, "periodSeconds": 20, "timeoutSeconds": 5},
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}],
+    }
+    database_pod = {"containers": [database], "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "mlconnector-db-data"}}]}
+
+    # The connector builds its SQLAlchemy URL from these; the driver must be asynchronous.
+    docs = {"httpGet": {"path": "/docs", "port": MLCONNECTOR_PORT}}
+    connector = {
+        "name": "mlconnector",
+        "image": settings.image(MLCONNECTOR),
+        "env": [
+            _env("DB_DRIVER", "postgresql+asyncpg"),
+            _env("DB_HOST_NAME", "mlconnector-db"),
+            _env("DB_PORT", POSTGRES_PORT),
+            *database_env,
+            _env("NORTHBOUND_API_ENDPOINT", f"http://northbound-api.{layout.NAMESPACE}.svc:{NORTHBOUND_API_PORT}"),
+        ],
+        "envFrom": [{"secretRef": {"name": layout.MLCONNECTOR_ENV_SECRET, "optional": True}}],
+        "ports": [{"name": "http", "containerPort": MLCONNECTOR_PORT, "hostPort": MLCONNECTOR_PORT, "protocol": "TCP"}],
+        # The connector migrates its database before it listens.
+        "readinessProbe": {**docs, "periodSeconds": 10, "timeoutSeconds": 5},
+        "livenessProbe": {**docs, "initialDelaySeconds": 60, "periodSeconds": 20, "timeoutSeconds": 5},
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+    }
+    # NOTE: the Compose file also mounted the host's Docker socket, which the connector uses
+    # to build model images. This Deployment mounts none, so that feature fails here.
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": metadata("mlconnector-db-data"),
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}},
+    }
+    _base(
+        tree,
+        MLCONNECTOR,
+        claim,
+        _service("mlconnector-db", "mlconnector-db", [("postgres", POSTGRES_PORT)]),
+        _deployment("mlconnector-db", "mlconnector-db", database_pod),
+        _service("mlconnector", "mlconnector", [("http", MLCONNECTOR_PORT)]),
+        _deployment("mlconnector", "mlconnector", {"containers": [connector]}),
+    )
+
+
+def mlconnector_endpoint(settings: Settings, agent: str) -> str:
+    """Return the ML connector URL ``agent`` uses: the setting, else the deployed Service."""
+    if settings.mls_mlconnector_endpoint is not None:
+        return settings.mls_mlconnector_endpoint
+    if agent == CONTINUUM_AGENT:
+        return f"http://{MLCONNECTOR}.{layout.NAMESPACE}.svc:{MLCONNECTOR_PORT}"
+    # Member clusters cannot resolve the management cluster's Service names.
+    return f"http://{settings.karmada_host_ip}:{MLCONNECTOR_PORT}"
+
+
+def agent_settings_env(settings: Settings, agent: str) -> list[dict[str, Any]]:
+    """Return the env entries of the optional settings ``agent`` reads that are set, in a fixed order."""
     entries = []
-    for name in _AGENT_SETTINGS:
+    for name in AGENT_SETTINGS[agent]:
         value = getattr(settings, name.lower())
         if value is not None:
             entries.append(_env(name, value))
@@ -297,7 +386,8 @@ def _agent(tree: Tree, settings: Settings, agent: str, *, layer: str) -> None:
     elif agent == CLUSTER_AGENT:
         # The cluster agent runs on the cluster's management node and names itself after it.
         env += [_field_env("CLUSTER_NAME", "spec.nodeName"), _env("PYTHONPATH", "/workdir/fluidity")]
-    env += agent_settings_env(settings)
+    env += agent_settings_env(settings, agent)
+    env.append(_env("MLS_MLCONNECTOR_ENDPOINT", mlconnector_endpoint(settings, agent)))
 
     container = {
         "name": agent,
