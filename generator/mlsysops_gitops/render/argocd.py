@@ -21,6 +21,8 @@ from typing import Any
 
 from mlsysops_gitops import layout
 from mlsysops_gitops.descriptions.reader import Fleet
+from mlsysops_gitops.render.applications import APPLICATION_NAME, APPLICATIONS_DIR, WAVE_APPLICATIONS
+from mlsysops_gitops.render import bases
 from mlsysops_gitops.render.manifests import Tree, kustomization, metadata, to_yaml
 from mlsysops_gitops.render.overlays import CLUSTERS, KARMADA, MANAGEMENT, cluster_path
 from mlsysops_gitops.settings import Settings
@@ -38,17 +40,20 @@ WAVE_CLUSTER_AGENT = 3
 WAVE_NODE_AGENTS = 4
 
 # Argo CD has not assessed the health of Applications since 1.8, so a parent's sync
-# waves do not wait for its children unless argocd-cm restores this check.
+# waves do not wait for its children unless argocd-cm restores this check. It follows
+# the check in Argo CD's health documentation with one change. A child reads Healthy
+# only once it is also Synced, because an Application whose resources failed to apply
+# can still report Healthy, and the next wave must not start then.
 HEALTH_CHECK_LUA = """\
 hs = {}
 hs.status = "Progressing"
-hs.message = ""
-if obj.status ~= nil then
-  if obj.status.health ~= nil then
-    hs.status = obj.status.health.status
-    if obj.status.health.message ~= nil then
-      hs.message = obj.status.health.message
-    end
+hs.message = "waiting for the Application to report its health"
+if obj.status ~= nil and obj.status.health ~= nil and obj.status.health.status ~= nil then
+  hs.status = obj.status.health.status
+  hs.message = obj.status.health.message or ""
+  if hs.status == "Healthy" and (obj.status.sync == nil or obj.status.sync.status ~= "Synced") then
+    hs.status = "Progressing"
+    hs.message = "healthy but not yet synced"
   end
 end
 return hs
@@ -65,6 +70,15 @@ class AppSpec:
     destination: str
     wave: int
     cluster_id: str | None = None
+    bases: tuple[str, ...] = ()
+
+    def generate_paths(self) -> str:
+        """Return the value of ``manifest-generate-paths``: the overlay and the bases it builds on.
+
+        Argo CD reads ``.`` as the Application's own path and ``/...`` as a path from the
+        repository root. A commit outside these paths does not refresh the Application.
+        """
+        return ";".join([".", *(f"/{layout.BASE_DIR}/{base}" for base in self.bases)])
 
 
 def source_repo(settings: Settings) -> tuple[str, str]:
@@ -76,14 +90,16 @@ def applications(fleet: Fleet, settings: Settings) -> list[AppSpec]:
     """List every child Application in bootstrap order."""
     management, karmada = settings.management_destination, settings.karmada_destination
     specs = [
-        AppSpec("mlsysops-framework", f"{MANAGEMENT}/framework", management, WAVE_FRAMEWORK),
-        AppSpec("mlsysops-karmada", KARMADA, karmada, WAVE_FRAMEWORK),
-        AppSpec("mlsysops-services", f"{MANAGEMENT}/services", management, WAVE_SERVICES),
-        AppSpec("mlsysops-continuum-agent", f"{MANAGEMENT}/continuum-agent", management, WAVE_CONTINUUM_AGENT),
+        AppSpec("mlsysops-framework", f"{MANAGEMENT}/framework", management, WAVE_FRAMEWORK, bases=(bases.FRAMEWORK,)),
+        AppSpec("mlsysops-karmada", KARMADA, karmada, WAVE_FRAMEWORK, bases=(bases.FRAMEWORK,)),
+        AppSpec("mlsysops-services", f"{MANAGEMENT}/services", management, WAVE_SERVICES, bases=(bases.EJABBERD, bases.REDIS, bases.NORTHBOUND_API)),
+        AppSpec("mlsysops-continuum-agent", f"{MANAGEMENT}/continuum-agent", management, WAVE_CONTINUUM_AGENT, bases=(bases.CONTINUUM_AGENT,)),
     ]
     for cluster_id in fleet.clusters:
-        specs.append(AppSpec(f"mlsysops-cluster-agent-{cluster_id}", cluster_path(cluster_id, "cluster-agent"), karmada, WAVE_CLUSTER_AGENT, cluster_id))
-        specs.append(AppSpec(f"mlsysops-node-agents-{cluster_id}", cluster_path(cluster_id, "node-agents"), karmada, WAVE_NODE_AGENTS, cluster_id))
+        specs.append(AppSpec(f"mlsysops-cluster-agent-{cluster_id}", cluster_path(cluster_id, "cluster-agent"), karmada, WAVE_CLUSTER_AGENT, cluster_id, (bases.CLUSTER_AGENT,)))
+        specs.append(AppSpec(f"mlsysops-node-agents-{cluster_id}", cluster_path(cluster_id, "node-agents"), karmada, WAVE_NODE_AGENTS, cluster_id, (bases.NODE_AGENT,)))
+    if fleet.applications:
+        specs.append(AppSpec(APPLICATION_NAME, APPLICATIONS_DIR, karmada, WAVE_APPLICATIONS))
     return specs
 
 
@@ -96,7 +112,7 @@ def _application(spec: AppSpec, settings: Settings, *, namespace: str) -> dict[s
             spec.name,
             namespace=settings.argocd_namespace,
             labels={layout.PART_OF_LABEL: layout.PART_OF, **({layout.CLUSTER_LABEL: spec.cluster_id} if spec.cluster_id else {})},
-            annotations={SYNC_WAVE: str(spec.wave), GENERATE_PATHS: "."},
+            annotations={SYNC_WAVE: str(spec.wave), GENERATE_PATHS: spec.generate_paths()},
         )
         # Deleting the Application deletes what it applied, so removing a cluster leaves nothing behind.
         | {"finalizers": ["resources-finalizer.argocd.argoproj.io"]},

@@ -16,7 +16,8 @@ from typing import Any
 
 from mlsysops_gitops import layout
 from mlsysops_gitops.descriptions.reader import DescriptionFile, Fleet
-from mlsysops_gitops.render import bases, karmada
+from mlsysops_gitops.errors import InputError, Problem
+from mlsysops_gitops.render import agent_files, bases, karmada
 from mlsysops_gitops.render.manifests import Tree, kustomization, to_yaml
 
 MANAGEMENT = f"{layout.OVERLAYS_DIR}/management"
@@ -26,9 +27,14 @@ CLUSTERS = f"{layout.OVERLAYS_DIR}/clusters"
 # A ConfigMap holds at most 1 MiB, and Karmada wraps each propagated object in a Work
 # object of its own, so description shards stay well below that.
 SHARD_BYTES = 512 * 1024
+# A description larger than this fits no ConfigMap once names, labels and annotations
+# are added. Render rejects such a file, so the failure does not wait for the sync.
+MAX_DESCRIPTION_BYTES = 1024 * 1024 - 64 * 1024
 # Client-side apply copies the whole object into an annotation limited to 256 KiB;
 # larger ConfigMaps are applied server-side.
 SERVER_SIDE_APPLY_BYTES = 128 * 1024
+# The ejabberd base generates this ConfigMap with a content hash in its name.
+EJABBERD_CONFIGMAP = "ejabberd-config"
 
 
 def overlay_paths(fleet: Fleet) -> dict[str, str]:
@@ -68,8 +74,8 @@ def _management(tree: Tree, fleet: Fleet) -> None:
     tree.add_yaml(f"{folder}/kustomization.yaml", kustomization(resources=[_base_ref(folder, bases.FRAMEWORK)]))
 
     folder = f"{MANAGEMENT}/services"
-    services = [_base_ref(folder, component) for component in (bases.EJABBERD, bases.REDIS, bases.NORTHBOUND_API)]
-    tree.add_yaml(f"{folder}/kustomization.yaml", kustomization(namespace=layout.NAMESPACE, resources=services))
+    services = [_base_ref(folder, component) for component in bases.service_components(tree)]
+    tree.add_yaml(f"{folder}/kustomization.yaml", kustomization(namespace=layout.NAMESPACE, resources=services, patches=[_prune_last_patch(EJABBERD_CONFIGMAP)]))
 
     folder = f"{MANAGEMENT}/continuum-agent"
     generators = [_descriptions_generator(tree, folder, bases.DESCRIPTIONS_CONFIGMAP[bases.CONTINUUM_AGENT], [fleet.continuum])]
@@ -78,7 +84,7 @@ def _management(tree: Tree, fleet: Fleet) -> None:
         kustomization(
             namespace=layout.NAMESPACE,
             resources=[_base_ref(folder, bases.CONTINUUM_AGENT)],
-            configMapGenerator=generators + _agent_configmaps(bases.CONTINUUM_AGENT),
+            configMapGenerator=generators + _agent_configmaps(tree, folder, fleet, bases.CONTINUUM_AGENT, [fleet.continuum.host]),
         ),
     )
 
@@ -91,7 +97,7 @@ def _karmada(tree: Tree, fleet: Fleet) -> None:
     tree.add_yaml(
         f"{KARMADA}/kustomization.yaml",
         kustomization(
-            resources=[_base_ref(KARMADA, bases.FRAMEWORK), "shared-propagation-policy.yaml"],
+            resources=[_base_ref(KARMADA, component) for component in (bases.FRAMEWORK, *bases.karmada_components(tree))] + ["shared-propagation-policy.yaml"],
             patches=[namespace_patch],
         ),
     )
@@ -114,7 +120,7 @@ def _cluster_agent(tree: Tree, fleet: Fleet, cluster_id: str) -> None:
     description = _descriptions_generator(tree, folder, bases.DESCRIPTIONS_CONFIGMAP[bases.CLUSTER_AGENT], [fleet.clusters[cluster_id]])
     tree.add_yaml(
         f"{folder}/kustomization.yaml",
-        _cluster_overlay(cluster_id, folder, bases.CLUSTER_AGENT, ["propagation-policy.yaml"], [description, *_agent_configmaps(bases.CLUSTER_AGENT)]),
+        _cluster_overlay(cluster_id, folder, bases.CLUSTER_AGENT, ["propagation-policy.yaml"], [description, *_agent_configmaps(tree, folder, fleet, bases.CLUSTER_AGENT, [fleet.clusters[cluster_id].host])]),
     )
 
 
@@ -129,7 +135,7 @@ def _node_agents(tree: Tree, fleet: Fleet, cluster_id: str) -> None:
         patches.append({"patch": _projection_patch(names)})
     tree.add_yaml(
         f"{folder}/kustomization.yaml",
-        _cluster_overlay(cluster_id, folder, bases.NODE_AGENT, [], generators + _agent_configmaps(bases.NODE_AGENT), patches=patches),
+        _cluster_overlay(cluster_id, folder, bases.NODE_AGENT, [], generators + _agent_configmaps(tree, folder, fleet, bases.NODE_AGENT, list(fleet.cluster_spec(cluster_id).nodes)), patches=patches),
     )
 
 
@@ -155,6 +161,7 @@ def _descriptions_generator(tree: Tree, folder: str, name: str, files: list[Desc
     entries = []
     size = 0
     for described in files:
+        _check_size(described)
         relative = f"descriptions/{described.host}.yaml"
         tree.add(f"{folder}/{relative}", described.text)
         entries.append(relative)
@@ -170,21 +177,34 @@ def _descriptions_generator(tree: Tree, folder: str, name: str, files: list[Desc
     return generator
 
 
-def _agent_configmaps(agent: str) -> list[dict[str, Any]]:
-    """Return the generators of an agent's configuration and policy ConfigMaps, empty for now."""
-    config, policies = bases.configmap_names(agent)
-    return [
-        {"name": config, "options": {"annotations": {karmada.SYNC_OPTIONS: "PruneLast=true"}}},
-        # Agents reload policy plugins while running: a stable name updates them in place.
-        {"name": policies, "options": {"disableNameSuffixHash": True}},
-    ]
+def _check_size(described: DescriptionFile) -> None:
+    size = len(described.text.encode("utf-8"))
+    if size > MAX_DESCRIPTION_BYTES:
+        message = f"description is {size} bytes; a ConfigMap holds at most 1 MiB, so keep each description under {MAX_DESCRIPTION_BYTES} bytes"
+        raise InputError([Problem(described.path, kind=described.kind, message=message)])
+
+
+def _agent_configmaps(tree: Tree, folder: str, fleet: Fleet, agent: str, hosts: list[str]) -> list[dict[str, Any]]:
+    """Return the generators of the configuration and policy ConfigMaps the agents on ``hosts`` read."""
+    return agent_files.agent_configmaps(tree, folder, agent, fleet.agent_files, hosts)
+
+
+def _prune_last_patch(configmap: str) -> dict[str, Any]:
+    """Return a patch that keeps a base's hashed ConfigMap until the sync has applied everything else."""
+    patch = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": configmap, "annotations": {karmada.SYNC_OPTIONS: "PruneLast=true"}},
+    }
+    return {"patch": to_yaml(patch)}
 
 
 def _projection_patch(names: list[str]) -> str:
     patch = {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
-        "metadata": {"name": f"mlsysops-{bases.NODE_AGENT}"},
+        # Without its namespace the patch matches no object of the base.
+        "metadata": {"name": f"mlsysops-{bases.NODE_AGENT}", "namespace": layout.NAMESPACE},
         "spec": {"template": {"spec": {"volumes": [{"name": "descriptions", "projected": {"sources": [{"configMap": {"name": name}} for name in names]}}]}}},
     }
     return to_yaml(patch)
