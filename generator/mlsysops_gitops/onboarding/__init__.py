@@ -1,0 +1,1 @@
+"""Starting points: descriptions from an Ansible inventory, and a new GitOps repository."""
