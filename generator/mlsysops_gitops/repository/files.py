@@ -9,17 +9,24 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import hashlib
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from mlsysops_gitops import layout
 from mlsysops_gitops.errors import RepositoryError
+from mlsysops_gitops.progress import QUIET, Progress
 
 FILE_MODE = 0o644
 LOCK_NAME = ".mlsysops-gitops.lock"
+# Record of the last render's output, by path and SHA-256, kept next to the lock (inside
+# .git/ in a Git repository), so that a render can tell its own uncommitted output from
+# hand edits.
+WRITTEN_NAME = "mlsysops-gitops-written.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,13 +80,70 @@ def stage(files: Mapping[str, bytes]) -> tempfile.TemporaryDirectory[str]:
     return staging
 
 
-def apply(repo: Path, fresh: Mapping[str, bytes], changes: Changes) -> None:
+def apply(repo: Path, fresh: Mapping[str, bytes], changes: Changes, progress: Progress = QUIET) -> None:
     """Write created and updated files, each atomically, then remove deleted ones."""
-    for path in (*changes.created, *changes.updated):
+    for path in progress.track("write", (*changes.created, *changes.updated)):
         _write_atomic(repo / path, fresh[path])
     for path in changes.deleted:
         (repo / path).unlink(missing_ok=True)
     _remove_empty_dirs(repo, {str(Path(path).parent) for path in changes.deleted})
+
+
+def write_new(root: Path, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` under ``root``, each atomically, creating folders as needed."""
+    for path, content in sorted(files.items()):
+        _write_atomic(root / path, content)
+
+
+def restore(repo: Path, previous: Mapping[str, bytes], written: Mapping[str, bytes]) -> None:
+    """Put the outputs back as ``previous`` after ``written`` landed and a later step failed."""
+    apply(repo, previous, compare(written, previous))
+
+
+def hand_edits(repo: Path, candidates: Iterable[str], fresh: Mapping[str, bytes], written: Mapping[str, str]) -> tuple[str, ...]:
+    """Return the ``candidates`` that a render would overwrite or delete and that it did not write.
+
+    ``candidates`` are generated paths with uncommitted changes; ``written`` maps each path
+    the last render wrote to the SHA-256 of its content. A file equal to the fresh render
+    loses nothing, and a file the last render wrote is no hand edit.
+    """
+    edited = []
+    for path in candidates:
+        target = repo / path
+        if not target.is_file():
+            continue
+        content = target.read_bytes()
+        if content != fresh.get(path) and written.get(path) != _digest(content):
+            edited.append(path)
+    return tuple(sorted(edited))
+
+
+def read_written(state_dir: Path) -> dict[str, str]:
+    """Return the digests recorded by ``record_written``, or nothing when the record is missing or unreadable."""
+    try:
+        data = json.loads((state_dir / WRITTEN_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(path): str(digest) for path, digest in data.items()} if isinstance(data, dict) else {}
+
+
+def record_written(state_dir: Path, outputs: Mapping[str, bytes]) -> None:
+    digests = {path: _digest(content) for path, content in sorted(outputs.items())}
+    _write_atomic(state_dir / WRITTEN_NAME, json.dumps(digests, indent=0, sort_keys=True).encode("utf-8"))
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def copy_inputs(source: Path, target: Path) -> None:
+    """Replace the descriptions and settings file under ``target`` with those of ``source``."""
+    shutil.rmtree(target / layout.DESCRIPTIONS_DIR, ignore_errors=True)
+    (target / layout.SETTINGS_FILE).unlink(missing_ok=True)
+    if (source / layout.DESCRIPTIONS_DIR).is_dir():
+        shutil.copytree(source / layout.DESCRIPTIONS_DIR, target / layout.DESCRIPTIONS_DIR, symlinks=True)
+    if (source / layout.SETTINGS_FILE).is_file():
+        shutil.copy2(source / layout.SETTINGS_FILE, target / layout.SETTINGS_FILE)
 
 
 def _write_atomic(target: Path, content: bytes) -> None:
