@@ -173,8 +173,9 @@ def run_render(options: RenderOptions) -> RenderResult:
 
 def _render_locked(options: RenderOptions, repository: Any) -> RenderResult:
     key = _inputs_key(options, repository)
-    tree, warnings, _ = _reuse_last_render(options, repository, key) or build(options)
-    current = files.read_outputs(options.repo)
+    reused = _reuse_last_render(options, repository, key)
+    tree, warnings, _ = reused or build(options)
+    current = dict(tree) if reused else files.read_outputs(options.repo)
     changes = files.compare(current, tree)
 
     committing = repository is not None and options.commit
@@ -204,14 +205,14 @@ def _render_locked(options: RenderOptions, repository: Any) -> RenderResult:
     if repository is not None:
         files.record_written(_state_dir(options.repo, repository), tree)
         # Recorded only when no input changed while this render read them.
-        if key is not None and _inputs_key(options, repository) == key:
+        if reused is None and key is not None and key.still_current(options.repo):
             last_render.record(_state_dir(options.repo, repository), key, tree, warnings)
-        else:
+        elif reused is None:
             last_render.forget(_state_dir(options.repo, repository))
     return RenderResult(changes, warnings, commit, message, overwritten=overwritten)
 
 
-def _inputs_key(options: RenderOptions, repository: Any) -> str | None:
+def _inputs_key(options: RenderOptions, repository: Any) -> last_render.InputsKey | None:
     """Return the digest of everything this render reads, or None outside Git or with invalid settings."""
     if repository is None:
         return None
@@ -222,14 +223,12 @@ def _inputs_key(options: RenderOptions, repository: Any) -> str | None:
     return last_render.inputs_key(options.repo, settings.model_dump_json(), strict=options.strict)
 
 
-def _reuse_last_render(options: RenderOptions, repository: Any, key: str | None) -> tuple[Tree, list[Problem], Any] | None:
+def _reuse_last_render(options: RenderOptions, repository: Any, key: last_render.InputsKey | None) -> tuple[Tree, list[Problem], Any] | None:
     """Return the outputs on disk as the fresh tree when the last render had these inputs and wrote them."""
-    if key is None:
+    reused = last_render.reuse(_state_dir(options.repo, repository), key, lambda: files.read_outputs(options.repo)) if key else None
+    if reused is None:
         return None
-    current = files.read_outputs(options.repo)
-    warnings = last_render.reusable_warnings(_state_dir(options.repo, repository), key, current)
-    if warnings is None:
-        return None
+    current, warnings = reused
     logger.info("inputs and outputs are as the last render left them; reusing its %d files", len(current))
     tree = Tree()
     for path, content in current.items():

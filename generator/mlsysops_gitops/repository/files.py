@@ -23,6 +23,8 @@ from mlsysops_gitops.progress import QUIET, Progress
 
 FILE_MODE = 0o644
 LOCK_NAME = ".mlsysops-gitops.lock"
+# Linux's memory file system, where staging is fastest; missing elsewhere.
+SHARED_MEMORY = "/dev/shm"
 # Record of the last render's output, by path and SHA-256, kept next to the lock (inside
 # .git/ in a Git repository), so that a render can tell its own uncommitted output from
 # hand edits.
@@ -71,13 +73,30 @@ def compare(current: Mapping[str, bytes], fresh: Mapping[str, bytes]) -> Changes
 
 def stage(files: Mapping[str, bytes]) -> tempfile.TemporaryDirectory[str]:
     """Write ``files`` into a new temporary directory, for verification before they land."""
-    staging = tempfile.TemporaryDirectory(prefix="mlsysops-gitops-")
+    staging = tempfile.TemporaryDirectory(prefix="mlsysops-gitops-", dir=_staging_parent(files))
     root = Path(staging.name)
     for path, content in files.items():
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
     return staging
+
+
+def _staging_parent(files: Mapping[str, bytes]) -> str | None:
+    """Return the shared-memory folder when it has room for ``files`` and TMPDIR is unset, else None (the default).
+
+    Staging creates thousands of small files that kustomize reads once. On the benchmark
+    machine (ext4 on a virtual disk) staging 11,632 files took 5 s in /tmp and 0.25 s
+    in /dev/shm.
+    """
+    if os.environ.get("TMPDIR") or not os.access(SHARED_MEMORY, os.W_OK):
+        return None
+    # Every file takes at least one page in memory; keep twice that free for the builds.
+    needed = 2 * sum(len(content) + 4096 for content in files.values())
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(SHARED_MEMORY).free > needed:
+            return SHARED_MEMORY
+    return None
 
 
 def apply(repo: Path, fresh: Mapping[str, bytes], changes: Changes, progress: Progress = QUIET) -> None:

@@ -1,24 +1,25 @@
 """The record of the last render, which lets a render with nothing changed skip its work.
 
-A render whose inputs are byte for byte those of the last render (every file under
-``descriptions/``, the settings file, the effective settings, ``--strict`` and the code
-of mlsysops-gitops itself), and whose outputs on disk are still exactly what that render
-wrote, would render the same bytes again. It reuses the outputs on disk and the
-warnings recorded last time instead of reading, validating and rendering 10,000
-descriptions again. Any difference, or a missing or unreadable record, means a full
-render.
+The inputs of a render are every file under ``descriptions/``, the settings file, the
+effective settings, ``--strict`` and the code of mlsysops-gitops itself. When they are
+byte for byte those of the last render, and the outputs on disk are still exactly what
+that render wrote, a new render would write the same bytes again. So it reuses the
+outputs on disk and the warnings recorded last time instead of reading, validating and
+rendering every description again. Any difference, or a missing or unreadable record,
+means a full render.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pydantic
@@ -32,21 +33,54 @@ RECORD = "mlsysops-gitops/last-render.json"
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
-def inputs_key(repo: Path, settings: str, *, strict: bool) -> str:
-    """Return a digest of everything a render reads; ``settings`` is the effective settings as JSON."""
+@dataclasses.dataclass(frozen=True)
+class InputsKey:
+    """The digest of a render's inputs, and their sizes and modification times when it was taken."""
+
+    digest: str
+    stats: tuple[tuple[str, int, int], ...]
+
+    def still_current(self, repo: Path) -> bool:
+        """Return whether no input changed since the key was taken, judged by size and modification time."""
+        return _stats(_input_paths(repo)) == self.stats
+
+
+def inputs_key(repo: Path, settings: str, *, strict: bool) -> InputsKey:
+    """Return the key of everything a render reads; ``settings`` is the effective settings as JSON."""
     hasher = hashlib.sha256(f"{FORMAT}\n{code_fingerprint()}\nstrict={strict}\n{settings}\n".encode())
-    paths = [repo / layout.SETTINGS_FILE]
-    for directory, subdirectories, names in os.walk(repo / layout.DESCRIPTIONS_DIR):
-        subdirectories.sort()
-        paths += [Path(directory) / name for name in sorted(names)]
-    for path in paths:
-        hasher.update(f"{path.relative_to(repo).as_posix()}\n".encode())
+    paths = _input_paths(repo)
+    stats = _stats(paths)
+    for relative, path in paths:
+        hasher.update(f"{relative}\n".encode())
         try:
-            content = path.read_bytes()
+            with open(path, "rb") as stream:
+                content = stream.read()
         except OSError:
             content = b"\0missing"
         hasher.update(hashlib.sha256(content).digest())
-    return hasher.hexdigest()
+    return InputsKey(hasher.hexdigest(), stats)
+
+
+def _input_paths(repo: Path) -> list[tuple[str, str]]:
+    """Return the relative and full path of every input file; plain strings, because there are thousands."""
+    paths = [(layout.SETTINGS_FILE, os.path.join(repo, layout.SETTINGS_FILE))]
+    top = os.path.join(repo, layout.DESCRIPTIONS_DIR)
+    for directory, subdirectories, names in os.walk(top):
+        subdirectories.sort()
+        relative = os.path.relpath(directory, repo).replace(os.sep, "/")
+        paths += [(f"{relative}/{name}", os.path.join(directory, name)) for name in sorted(names)]
+    return paths
+
+
+def _stats(paths: Sequence[tuple[str, str]]) -> tuple[tuple[str, int, int], ...]:
+    found = []
+    for relative, path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            continue
+        found.append((relative, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=1)
@@ -68,21 +102,27 @@ def outputs_digest(outputs: Mapping[str, bytes]) -> str:
     return hasher.hexdigest()
 
 
-def reusable_warnings(state_dir: Path, key: str, outputs: Mapping[str, bytes]) -> list[Problem] | None:
-    """Return the last render's warnings when ``key`` and ``outputs`` match its record, else None."""
+def reuse(state_dir: Path, key: InputsKey, read_outputs: Callable[[], dict[str, bytes]]) -> tuple[dict[str, bytes], list[Problem]] | None:
+    """Return the outputs on disk and the last render's warnings when both inputs and outputs match its record.
+
+    The outputs are read only when the inputs match.
+    """
     try:
         record = json.loads((state_dir / RECORD).read_text(encoding="utf-8"))
-        if record["format"] != FORMAT or record["inputs"] != key or record["outputs"] != outputs_digest(outputs):
+        if record["format"] != FORMAT or record["inputs"] != key.digest:
             return None
-        return [Problem(**warning) for warning in record["warnings"]]
+        outputs = read_outputs()
+        if record["outputs"] != outputs_digest(outputs):
+            return None
+        return outputs, [Problem(**warning) for warning in record["warnings"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def record(state_dir: Path, key: str, outputs: Mapping[str, bytes], warnings: Sequence[Problem]) -> None:
+def record(state_dir: Path, key: InputsKey, outputs: Mapping[str, bytes], warnings: Sequence[Problem]) -> None:
     """Replace the record atomically; a record that cannot be written only costs the next render time."""
     content = json.dumps(
-        {"format": FORMAT, "inputs": key, "outputs": outputs_digest(outputs), "warnings": [warning.as_dict() for warning in warnings]},
+        {"format": FORMAT, "inputs": key.digest, "outputs": outputs_digest(outputs), "warnings": [warning.as_dict() for warning in warnings]},
         indent=1,
     )
     target = state_dir / RECORD
