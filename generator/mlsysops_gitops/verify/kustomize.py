@@ -24,7 +24,7 @@ from pathlib import Path
 
 from mlsysops_gitops.errors import ToolError
 from mlsysops_gitops.progress import QUIET, Progress
-from mlsysops_gitops.verify.cache import Inputs, VerifiedCache, tool_identity
+from mlsysops_gitops.verify.cache import KUSTOMIZATION_FILES, Inputs, VerifiedCache, tool_identity
 
 logger = logging.getLogger(__name__)
 
@@ -253,16 +253,18 @@ def _verify_in_batches(
 
 def _referenced_elsewhere(root: Path, directories: Sequence[str]) -> set[str]:
     """Return the directories of ``directories`` that another kustomization of them names as a resource."""
-    inputs = Inputs({})
     found: set[str] = set()
-    wanted = set(directories)
+    candidates = set(directories)
     for directory in directories:
-        for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        for name in KUSTOMIZATION_FILES:
             path = root / directory / name
-            if path.is_file():
-                entries = inputs.references(path.read_bytes())
-                found |= {target for entry in entries if (target := os.path.normpath(os.path.join(directory, entry))) in wanted and target != directory}
-                break
+            if not path.is_file():
+                continue
+            for entry in Inputs.references(path.read_bytes()):
+                target = os.path.normpath(os.path.join(directory, entry))
+                if target in candidates and target != directory:
+                    found.add(target)
+            break
     return found
 
 
