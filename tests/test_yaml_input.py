@@ -113,3 +113,16 @@ def test_collection_tag_on_scalar_is_rejected() -> None:
 
     assert document is None
     assert [problem.format() for problem in problems] == ["x.yaml:1:4: K: unsupported YAML tag 'tag:yaml.org,2002:map'; descriptions hold plain mappings, lists and scalars"]
+
+
+def test_nesting_past_libyaml_limit_is_rejected() -> None:
+    from mlsysops_gitops.descriptions.yamlfile import read_document
+
+    text = "MLSysOpsNode:\n  labels: " + "[" * 30000 + "]" * 30000 + "\n"
+
+    document, problems = read_document("descriptions/nodes/deep.yaml", text.encode())
+
+    assert document is None
+    assert len(problems) == 1
+    assert problems[0].line == 2
+    assert problems[0].message == "values nest deeper than 64 levels; a description nests a few levels only"

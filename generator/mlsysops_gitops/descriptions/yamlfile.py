@@ -214,13 +214,20 @@ def _check_depth(text: str) -> None:
     if sum(text.count(character) for character in _NESTING_CHARACTERS) <= _UNMEASURED_NESTING:
         return
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise _Reject(event.start_mark, _depth_message())
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _Reject(event.start_mark, _depth_message())
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as error:
+        # Newer libyaml builds stop at their own nesting limit while scanning ahead,
+        # before the parser emits the event that crosses ours.
+        if "nesting depth" in str(error.problem) and error.problem_mark is not None:
+            raise _Reject(error.problem_mark, _depth_message()) from error
+        raise
 
 
 def _depth_message() -> str:
