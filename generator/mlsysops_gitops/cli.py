@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -82,6 +83,10 @@ def _overrides(values: dict[str, Any]) -> dict[str, Any]:
     return {key: values.pop(key) for key in keys if values.get(key) is not None}
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _print_warnings(warnings: list[Problem]) -> None:
     for warning in warnings:
         click.echo(warning.format(), err=True)
@@ -95,6 +100,9 @@ def _print_warnings(warnings: list[Problem]) -> None:
 def main(context: click.Context, debug: bool, verbose: bool) -> None:
     """Render the MLSysOps framework's installation as a GitOps repository for Argo CD and Karmada."""
     context.obj = {"debug": debug}
+    # A service manager or CI runner stops a job with SIGTERM: treat it as Ctrl-C, so a
+    # render stops its git commit and rolls back the files it wrote instead of dying halfway.
+    signal.signal(signal.SIGTERM, _interrupt)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s")
 
 

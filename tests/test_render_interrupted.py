@@ -1,0 +1,47 @@
+"""A render stopped with SIGTERM while git commits leaves the repository as it found it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import GIT_ENV, HOST_IP, git
+
+SLOW_HOOK = """#!/bin/sh
+touch "{marker}"
+sleep 4
+"""
+
+
+def test_sigterm_during_commit_rolls_back(make_repo, invoke, tmp_path: Path) -> None:
+    repo = make_repo()
+    assert invoke("render", "--repo", str(repo)).exit_code == 0
+    head = git(repo, "rev-parse", "HEAD")
+    node = repo / "descriptions/nodes/mls-test-vm1.yaml"
+    node.write_text(node.read_text().replace("cores: 2", "cores: 4"))
+    marker = tmp_path / "hook-started"
+    hook = repo / ".git/hooks/pre-commit"
+    hook.write_text(SLOW_HOOK.format(marker=marker))
+    hook.chmod(0o755)
+
+    env = {**os.environ, **GIT_ENV, "KARMADA_HOST_IP": HOST_IP}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlsysops_gitops", "render", "--repo", str(repo)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the commit hook never started"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    time.sleep(5)  # Longer than the hook: an orphaned commit would have landed by now.
+
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain").splitlines() == [" M descriptions/nodes/mls-test-vm1.yaml"]
