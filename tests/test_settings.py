@@ -205,7 +205,7 @@ def test_unknown_prefixed_variable_refused(make_repo, invoke) -> None:
     result = invoke("validate", "--repo", str(repo), env={"MLSYSOPS_GITOPS_REPO_ULR": "https://git.example.com/x.git"})
 
     assert result.exit_code == 1
-    assert "environment MLSYSOPS_GITOPS_REPO_ULR: Settings.repo_ulr: unknown setting; did you mean 'repo_url'?" in result.output
+    assert "environment MLSYSOPS_GITOPS_REPO_ULR: Settings.repo_ulr: unknown variable; did you mean MLSYSOPS_GITOPS_REPO_URL?" in result.output
 
 
 def test_repo_url_with_password_refused(make_repo, invoke) -> None:
@@ -214,7 +214,7 @@ def test_repo_url_with_password_refused(make_repo, invoke) -> None:
     result = invoke("validate", "--repo", str(repo), env={"MLSYSOPS_GITOPS_REPO_URL": "https://operator:tok3n-value@git.example.com/x.git"})
 
     assert result.exit_code == 1
-    assert "environment MLSYSOPS_GITOPS_REPO_URL: Settings.repo_url: the URL carries a password" in result.output
+    assert "environment MLSYSOPS_GITOPS_REPO_URL: Settings.repo_url: the URL carries credentials before '@'" in result.output
     assert "tok3n-value" not in result.output
 
 

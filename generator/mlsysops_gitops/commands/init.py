@@ -13,9 +13,10 @@ from pathlib import Path
 
 from mlsysops_gitops import layout
 from mlsysops_gitops.commands.inventory import check_together, read_inventory
-from mlsysops_gitops.errors import RepositoryError
+from mlsysops_gitops.errors import InputError, Problem, RepositoryError
 from mlsysops_gitops.onboarding import init as templates
 from mlsysops_gitops.repository import bootstrap, files
+from mlsysops_gitops.settings import git_url_problem
 
 BRANCH = "main"
 COMMIT_MESSAGE = "Start the MLSysOps GitOps repository\n"
@@ -34,8 +35,13 @@ def run_init(directory: Path, *, repo_url: str, inventory: Path | None = None) -
 
     Raises:
         RepositoryError: when ``directory`` contains anything, or git fails.
-        InputError: when ``inventory`` is invalid.
+        InputError: when ``repo_url`` is not a Git URL or carries credentials, or
+            ``inventory`` is invalid.
     """
+    # Checked before anything is created: the origin remote would keep a token in .git/config.
+    problem = git_url_problem(repo_url)
+    if problem is not None:
+        raise InputError([Problem("option --repo-url", message=problem)])
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise RepositoryError(f"{directory} exists and is not an empty folder; init creates a new repository only in a missing or empty folder")
     if inventory is not None:
