@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from mlsysops_gitops import layout
+from mlsysops_gitops.descriptions.yamlfile import type_phrase
 from mlsysops_gitops.errors import Problem
 from mlsysops_gitops.render.argocd import GENERATE_PATHS, HEALTH_CHECK_KEY, SYNC_WAVE
 from mlsysops_gitops.render.overlays import CLUSTERS, KARMADA, MANAGEMENT
@@ -117,7 +118,14 @@ class _Reader:
         except OSError as error:
             self.problems.append(Problem(relative, message=f"cannot read file: {error.strerror}"))
             return []
+        except UnicodeDecodeError as error:
+            self.problems.append(Problem(relative, message=f"{_not_utf8(error)}; run mlsysops-gitops render to write it again"))
+            return []
         return load_documents(relative, text, self.problems)
+
+
+def _not_utf8(error: UnicodeDecodeError) -> str:
+    return f"file is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start})"
 
 
 def parse_yaml(name: str, text: str, problems: list[Problem]) -> list[Any] | None:
@@ -177,7 +185,7 @@ def _application_tree(reader: _Reader) -> Application | None:
     for path in sorted((reader.repo / layout.ARGOCD_DIR).rglob("*.yaml")):
         relative = path.relative_to(reader.repo).as_posix()
         if relative not in reached and any(obj.get("kind") == "Application" for obj in reader.documents(relative)):
-            reader.problems.append(Problem(relative, kind="Application", message="no parent Application lists this file, so Argo CD never creates it", severity="warning"))
+            reader.problems.append(Problem(relative, kind="Application", message="no parent Application lists this file, so Argo CD never creates it"))
     return roots[0]
 
 
@@ -319,6 +327,9 @@ def _check_argocd_cm(reader: _Reader, argocd_cm: Path | None) -> None:
     except OSError as error:
         reader.problems.append(Problem(name, message=f"cannot read file: {error.strerror}"))
         return
+    except UnicodeDecodeError as error:
+        reader.problems.append(Problem(name, message=f"{_not_utf8(error)}; save the ConfigMap again with '{SAVE_ARGOCD_CM}'"))
+        return
     data = _argocd_cm_data(name, text, reader.problems)
     if data is None:
         return
@@ -337,7 +348,10 @@ def _argocd_cm_data(name: str, text: str, problems: list[Problem]) -> dict[str, 
         for item in items:
             if dig(item, "kind") == "ConfigMap" and dig(item, "metadata", "name") == "argocd-cm":
                 data = dig(item, "data")
-                return data if isinstance(data, dict) else {}
+                if data is None or isinstance(data, dict):
+                    return data or {}
+                problems.append(Problem(name, kind="ConfigMap", field="data", message=f"data is {type_phrase(data)}, not a mapping of keys to strings; save argocd-cm again with '{SAVE_ARGOCD_CM}'"))
+                return None
     problems.append(Problem(name, message=f"no ConfigMap named argocd-cm found; save it with '{SAVE_ARGOCD_CM}'"))
     return None
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlsysops_gitops import layout
+from mlsysops_gitops.descriptions import entries
 from mlsysops_gitops.descriptions.yamlfile import read_document
 from mlsysops_gitops.errors import Problem
 
@@ -48,6 +49,11 @@ def read_sealed_secrets(repo: Path) -> tuple[tuple[SealedSecretFile, ...], list[
             destination = path.parent.relative_to(top).as_posix()
             if destination not in (MANAGEMENT, KARMADA):
                 problems.append(Problem(relative, message=f"files under {SECRETS_DIR}/ belong in {MANAGEMENT}/ or {KARMADA}/, after the cluster whose controller can unseal them"))
+                continue
+            refused = entries.check_entry(repo, str(path), relative)
+            if refused is not None:
+                # Settings reject every problem of this folder: nothing else belongs here.
+                problems.append(dataclasses.replace(refused, severity="error"))
                 continue
             sealed = _read_one(path, relative, destination, problems)
             if sealed is not None:

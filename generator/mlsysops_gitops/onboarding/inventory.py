@@ -19,6 +19,7 @@ import dataclasses
 from typing import Any
 
 from mlsysops_gitops import layout
+from mlsysops_gitops.descriptions import rules
 from mlsysops_gitops.descriptions.yamlfile import Document, read_document
 from mlsysops_gitops.errors import InputError, Problem
 from mlsysops_gitops.render.manifests import to_yaml
@@ -32,6 +33,8 @@ HEADER = (
 DEFAULT_NODE_LAYER = "edge"
 # Hosts without a layer label are placed by the group names of the framework's inventories.
 _GROUP_LAYERS = {"management_cluster": "continuum", "master_nodes": "cluster", "worker_nodes": "node"}
+# Ansible Vault values are secrets, and none of them is copied: they are dropped unread.
+_VAULT_TAGS = frozenset(("!vault", "!vault-encrypted"))
 
 
 @dataclasses.dataclass
@@ -66,7 +69,8 @@ def descriptions_from_inventory(source: str, raw: bytes) -> dict[str, str]:
     Raises:
         InputError: naming the inventory line of every problem.
     """
-    document, problems = read_document(source, raw)
+    # Ansible reads inventories with PyYAML, so YAML 1.1 numbers such as mode: 0644 mean one thing there.
+    document, problems = read_document(source, raw, drop_tags=_VAULT_TAGS, yaml11_numbers=True)
     if document is None:
         raise InputError(problems)
     hosts = _hosts(document, problems)
@@ -101,9 +105,17 @@ def _walk(document: Document, group: Any, loc: tuple[Any, ...], names: list[str]
         line, column = document.locate(loc)
         problems.append(Problem(document.path, line, column, message=f"group {loc[-1]!r} must be a mapping with hosts, children or vars"))
         return
+    for key, shape in (("vars", "variable names to values"), ("hosts", "host names to their variables (hosts: {a: {}, b: {}}, not a list)"), ("children", "group names to groups")):
+        if group.get(key) is not None and not isinstance(group[key], dict):
+            line, column = document.locate((*loc, key))
+            problems.append(Problem(document.path, line, column, message=f"'{key}' of group {loc[-1]!r} must map {shape}, found a {type(group[key]).__name__}"))
+            return
     variables = {**inherited, **(group.get("vars") or {})}
     for name, host_vars in (group.get("hosts") or {}).items():
-        line, _ = document.locate((*loc, "hosts", name))
+        line, column = document.locate((*loc, "hosts", name))
+        if host_vars is not None and not isinstance(host_vars, dict):
+            problems.append(Problem(document.path, line, column, message=f"host {name!r} must map variable names to values, found a {type(host_vars).__name__}"))
+            continue
         merged = {**variables, **(host_vars or {})}
         if name in found:
             found[name].variables.update(merged)
@@ -133,6 +145,11 @@ def _describe(document: Document, hosts: list[Host], problems: list[Problem]) ->
     by_layer: dict[str, list[Host]] = {"continuum": [], "cluster": [], "node": []}
     for host in hosts:
         layer = host.layer
+        # The host name becomes a file name: report a bad one here, at its inventory line.
+        name_problem = rules.name_problem(host.name, what="host name", pattern=rules.HOST_NAME, limit=rules.MAX_HOST_LENGTH)
+        if name_problem is not None and layer in by_layer:
+            problem(host, name_problem)
+            continue
         if layer not in by_layer:
             problem(host, f"host {host.name!r} has no usable {layout.LAYER_LABEL} label (found {layer!r}); label it continuum, cluster or node")
             continue

@@ -9,6 +9,7 @@ pattern, never the matched text.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from mlsysops_gitops import layout
+from mlsysops_gitops.descriptions import entries
 from mlsysops_gitops.errors import InputError, Problem
 
 try:
@@ -81,6 +83,9 @@ def check_tree(files: Mapping[str, bytes]) -> None:
 
 def check_inputs(repo: Path) -> None:
     """Check the inputs render commits, as ``check_tree`` does for its outputs."""
+    refused = entries.refused_inputs(repo)
+    if refused:
+        raise InputError(refused)
     check_tree(dict(_committed_inputs(repo)))
 
 
@@ -88,26 +93,35 @@ def _committed_inputs(repo: Path) -> Iterator[tuple[str, bytes]]:
     settings = repo / layout.SETTINGS_FILE
     if settings.is_file():
         yield layout.SETTINGS_FILE, settings.read_bytes()
-    top = repo / layout.DESCRIPTIONS_DIR
-    for directory, subdirectories, names in os.walk(top):
+    # Plain strings instead of Path objects: this runs over every description.
+    for directory, subdirectories, names in os.walk(repo / layout.DESCRIPTIONS_DIR):
         subdirectories.sort()
+        relative = os.path.relpath(directory, repo).replace(os.sep, "/")
         for name in sorted(names):
-            path = Path(directory) / name
-            if path.is_file():
-                yield path.relative_to(repo).as_posix(), path.read_bytes()
+            path = os.path.join(directory, name)
+            if os.path.isfile(path):
+                with open(path, "rb") as stream:
+                    yield f"{relative}/{name}", stream.read()
 
 
 def scan(path: str, content: bytes) -> list[Problem]:
     """Return one problem per credential pattern found in one file."""
+    return [_problem(path, line, name) for line, name in _findings(content, path.endswith(layout.YAML_SUFFIXES))]
+
+
+# Overlays copy each description verbatim, so a render scans most contents twice.
+@functools.lru_cache(maxsize=16384)
+def _findings(content: bytes, is_yaml: bool) -> tuple[tuple[int, str], ...]:
+    """Return the line and pattern name of each credential pattern found in ``content``."""
     text = content.decode("utf-8", errors="replace")
-    problems = []
+    findings = []
     for name, pattern in _PATTERNS:
         match = pattern.search(text) if any(literal in text for literal in _LITERALS[name]) else None
         if match:
-            problems.append(_problem(path, text.count("\n", 0, match.start()) + 1, name))
-    if path.endswith(layout.YAML_SUFFIXES):
-        problems += [_problem(path, 0, name) for name in sorted(set(_structural(text)))]
-    return problems
+            findings.append((text.count("\n", 0, match.start()) + 1, name))
+    if is_yaml:
+        findings += [(0, name) for name in sorted(set(_structural(text)))]
+    return tuple(findings)
 
 
 def _problem(path: str, line: int, pattern: str) -> Problem:

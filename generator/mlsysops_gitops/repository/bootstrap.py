@@ -7,16 +7,17 @@ from pathlib import Path
 import git
 
 from mlsysops_gitops.errors import ToolError
-from mlsysops_gitops.repository.git import explain
+from mlsysops_gitops.repository.git import GIT_MISSING, explain, require_git
 
 
 def init_repository(path: Path, *, branch: str, origin: str) -> git.Repo:
     """Create a repository at ``path`` on ``branch``, with ``origin`` as its remote."""
+    require_git()
     try:
         repo = git.Repo.init(path, initial_branch=branch)
         repo.create_remote("origin", origin)
     except git.GitCommandNotFound as error:  # pragma: no cover (git missing)
-        raise ToolError("git not found; install git and put it on PATH") from error
+        raise ToolError(GIT_MISSING) from error
     except git.GitCommandError as error:
         raise explain(error) from error
     return repo

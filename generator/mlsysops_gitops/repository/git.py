@@ -30,16 +30,33 @@ ZERO_SHA = "0" * 40
 INPUT_PATHS = (layout.DESCRIPTIONS_DIR, layout.SETTINGS_FILE)
 
 
+GIT_MISSING = "git not found: install git and put it on PATH"
+
+
+def require_git() -> None:
+    """Raise ToolError when the git executable GitPython runs is not on PATH."""
+    if shutil.which(git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git") is None:
+        raise ToolError(GIT_MISSING)
+
+
 def open_repo(path: Path) -> git.Repo | None:
-    """Return the repository whose work tree root is ``path``, or None when it is not one."""
+    """Return the repository whose work tree root is ``path``, or None when ``path`` is in no Git work tree.
+
+    Raises:
+        ToolError: when git is not installed.
+        RepositoryError: when ``path`` is a folder below a work tree's root, where the
+            outputs' paths in the Argo CD Applications would be wrong.
+    """
+    require_git()
     try:
-        repo = git.Repo(path)
+        repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
-    except git.GitCommandNotFound as error:  # pragma: no cover (git missing)
-        raise ToolError("git not found; install git and put it on PATH") from error
-    if repo.bare or repo.working_tree_dir is None or Path(repo.working_tree_dir).resolve() != path.resolve():
+    if repo.bare or repo.working_tree_dir is None:
         return None
+    root = Path(repo.working_tree_dir).resolve()
+    if root != path.resolve():
+        raise RepositoryError(f"--repo must be the root of the Git work tree (the work tree root is {root}); got {path}")
     return repo
 
 
@@ -198,10 +215,17 @@ class StagedOwned:
         Afterwards the owned paths of the user's own index are reset to the new commit, so
         they show as unchanged. Every other index entry stays as the user left it.
         """
+        process = self.repo.git.commit("--quiet", "--message", message, env={"GIT_INDEX_FILE": str(self.index)}, as_process=True)
         try:
-            self.repo.git.commit("--quiet", "--message", message, env={"GIT_INDEX_FILE": str(self.index)})
+            process.wait()
         except git.GitCommandError as error:
             raise explain(error) from error
+        except KeyboardInterrupt:
+            # Stop git too: a commit that lands after the caller rolled back its files
+            # would leave HEAD ahead of the work tree.
+            process.proc.terminate()
+            process.proc.wait()
+            raise
         sha = self.repo.git.rev_parse("HEAD")
         try:
             self.repo.git.reset("--quiet", "HEAD", "--", *layout.OWNED_PATHS)

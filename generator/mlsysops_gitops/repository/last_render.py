@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -52,13 +53,19 @@ def inputs_key(repo: Path, settings: str, *, strict: bool) -> InputsKey:
     stats = _stats(paths)
     for relative, path in paths:
         hasher.update(f"{relative}\n".encode())
-        try:
-            with open(path, "rb") as stream:
-                content = stream.read()
-        except OSError:
-            content = b"\0missing"
-        hasher.update(hashlib.sha256(content).digest())
+        hasher.update(hashlib.sha256(_read_regular(path)).digest())
     return InputsKey(hasher.hexdigest(), stats)
+
+
+def _read_regular(path: str) -> bytes:
+    """Return the content of a regular file, or a marker for anything else: opening a FIFO would block."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return b"\0not a regular file"
+        with open(path, "rb") as stream:
+            return stream.read()
+    except OSError:
+        return b"\0missing"
 
 
 def _input_paths(repo: Path) -> list[tuple[str, str]]:

@@ -33,6 +33,11 @@ logger = logging.getLogger(__name__)
 # as resources took a third to a tenth of the time of 32 builds (kubectl 1.32, 2 cores).
 BATCH_SIZE = 32
 BATCH_PREFIX = ".mlsysops-gitops-batch-"
+# Seconds one kustomize process may run (one batch of BATCH_SIZE builds) before it is
+# killed; a batch of the 10,000-node benchmark takes about a second, so a hang is the
+# only way to reach it. The CLI's --kustomize-timeout changes it.
+DEFAULT_TIMEOUT = 300.0
+timeout = DEFAULT_TIMEOUT
 
 # Writes files into a new temporary folder and yields its path (``repository.files.stage``).
 Stage = Callable[[Mapping[str, bytes]], AbstractContextManager[str]]
@@ -76,7 +81,9 @@ def build(root: Path, directory: str, command: Sequence[str]) -> bytes:
     # an empty one keeps credentials unread and the build offline.
     environment = {**os.environ, "KUBECONFIG": os.devnull}
     try:
-        result = subprocess.run(argv, cwd=root, capture_output=True, check=False, env=environment)
+        result = subprocess.run(argv, cwd=root, capture_output=True, check=False, env=environment, timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        raise ToolError(f"kustomize build timed out after {timeout:g} s for {directory}/; raise --kustomize-timeout if the build is merely slow") from error
     except OSError as error:
         raise ToolError(f"cannot run {' '.join(argv)}: {error.strerror}") from error
     if result.returncode != 0:
