@@ -148,7 +148,7 @@ def test_no_files_gives_empty_configmaps(make_repo: Callable[..., Path], invoke:
         ({"descriptions/configurations/node/alpha-1.yaml": "continuum_layer: node\n"}, "file name 'alpha-1.yaml' names no host"),
         ({"descriptions/configurations/nodes/default.yaml": "continuum_layer: node\n"}, "descriptions/configurations/nodes: unknown layer 'nodes'"),
         ({"descriptions/policies/node/policy-bad.py": "def initialize(:\n    pass\n"}, "descriptions/policies/node/policy-bad.py:1:16: invalid Python: "),
-        ({"descriptions/configurations/cluster/default.yaml": "- a list\n"}, "expected a mapping of configuration keys, found list"),
+        ({"descriptions/configurations/cluster/default.yaml": "- a list\n"}, "expected a mapping of configuration keys, found a list"),
     ],
 )
 def test_bad_agent_files_are_refused(make_repo: Callable[..., Path], invoke: Callable[..., object], files: dict[str, str], expected: str | tuple[str, ...]) -> None:

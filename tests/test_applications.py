@@ -108,31 +108,31 @@ def _rejected(make_repo: Callable[..., Path], invoke: Callable[..., object], tex
 def test_unknown_node_is_rejected(make_repo: Callable[..., Path], invoke: Callable[..., object]) -> None:
     output = _rejected(make_repo, invoke, APP.format(node="mls-test-vm9"))
     assert f"{APP_PATH}:12:" in output
-    assert "MLSysOpsApplication.components.0.node_placement.node: node 'mls-test-vm9' has no description in descriptions/nodes/; did you mean 'mls-test-vm1'?" in output
+    assert "MLSysOpsApplication.components[0].node_placement.node: node 'mls-test-vm9' has no description in descriptions/nodes/; did you mean 'mls-test-vm1'?" in output
 
 
 def test_unknown_cluster_is_rejected(make_repo: Callable[..., Path], invoke: Callable[..., object]) -> None:
     output = _rejected(make_repo, invoke, APP.format(node="mls-test-vm1").replace("- mls-test-manage", "- mls-prod"))
     assert f"{APP_PATH}:5:" in output
-    assert "MLSysOpsApplication.cluster_placement.cluster_id.0: cluster 'mls-prod' has no description in descriptions/clusters/" in output
+    assert "MLSysOpsApplication.cluster_placement.cluster_id[0]: cluster 'mls-prod' has no description in descriptions/clusters/" in output
 
 
 def test_unknown_component_in_interaction_is_rejected(make_repo: Callable[..., Path], invoke: Callable[..., object]) -> None:
     output = _rejected(make_repo, invoke, APP.format(node="mls-test-vm1").replace("component_name2: detector", "component_name2: detektor"))
-    assert "MLSysOpsApplication.component_interactions.0.component_name2: component 'detektor' is not a component of this application" in output
+    assert "MLSysOpsApplication.component_interactions[0].component_name2: component 'detektor' is not a component of this application" in output
 
 
 def test_invalid_enum_value_is_refused_with_location(make_repo: Callable[..., Path], invoke: Callable[..., object]) -> None:
     output = _rejected(make_repo, invoke, APP.format(node="mls-test-vm1").replace("restart_policy: OnFailure", "restart_policy: Sometimes"))
     assert f"{APP_PATH}:13:" in output
-    assert "MLSysOpsApplication.components.0.restart_policy: invalid value 'Sometimes'" in output
+    assert "MLSysOpsApplication.components[0].restart_policy: invalid value 'Sometimes'" in output
 
 
 def test_camel_case_fields_are_refused_with_the_crd_spelling(make_repo: Callable[..., Path], invoke: Callable[..., object]) -> None:
     upstream = (UPSTREAM / "applications" / "test-application-description.yaml").read_text(encoding="utf-8")
     output = _rejected(make_repo, invoke, upstream)
     assert "MLSysOpsApplication.clusterPlacement: unknown field: the MLSysOpsApp CRD does not define it, so the API server would drop it; the CRD spells it 'cluster_placement'" in output
-    assert "MLSysOpsApplication.components.0.Component: unknown field" in output
+    assert "MLSysOpsApplication.components[0].Component: unknown field" in output
     assert "the CRD spells it 'metadata'" in output
 
 

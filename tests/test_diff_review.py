@@ -128,5 +128,5 @@ def test_diff_against_earlier_commit(fleet_repo: Path, invoke) -> None:
 def test_unknown_base_is_an_error(fleet_repo: Path, invoke) -> None:
     result = invoke("diff", "--repo", str(fleet_repo), "--base", "no-such-branch")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 5
     assert "error: 'no-such-branch' names no commit" in result.stderr

@@ -84,7 +84,12 @@ CASES = {
     "yaml11-boolean-for-boolean": Case({NODE: node_text(body="  mobile: yes\n")}, f"{NODE}:14:11: MLSysOpsNode.mobile: unquoted 'yes' is true for YAML 1.1 readers such as PyYAML, which the agents use, but a string for YAML 1.2 readers; write true"),
     "yaml11-boolean-for-string": Case({NODE: node_text(body="  labels:\n    - off\n")}, f"{NODE}:15:7: MLSysOpsNode.labels[0]: unquoted 'off' is read as the boolean false, not as a string; quote it ('off')"),
     "yaml11-boolean-key": Case({NODE: node_text(body="  on: ubuntu\n")}, f"{NODE}:14:3: MLSysOpsNode: key 'on' is read as a YAML 1.1 boolean, not a field name; quote it ('on')"),
-    "alias-bomb": Case({NODE: ALIAS_BOMB}, f"{NODE}:6:3: MLSysOpsNode.l4: aliases expand to more than 100000 values; write the values out instead of nesting aliases"),
+    "yaml11-octal": Case({NODE: node_text().replace("cores: 2", "cores: 010")}, f"{NODE}:10:14: MLSysOpsNode.hardware.cpu.cores: unquoted '010' is the number 8 for YAML 1.1 readers such as PyYAML, which the agents use, but YAML 1.2 readers may read another number or a string; write 8, or quote it ('010') to keep it as text"),
+    "yaml11-hexadecimal": Case({NODE: node_text().replace("cores: 2", "cores: 0x10")}, f"{NODE}:10:14: MLSysOpsNode.hardware.cpu.cores: unquoted '0x10' is the number 16 for YAML 1.1 readers such as PyYAML, which the agents use, but YAML 1.2 readers may read another number or a string; write 16, or quote it ('0x10') to keep it as text"),
+    "yaml11-sexagesimal": Case({NODE: node_text().replace("cores: 2", "cores: 1:30")}, f"{NODE}:10:14: MLSysOpsNode.hardware.cpu.cores: unquoted '1:30' is the number 90 for YAML 1.1 readers such as PyYAML, which the agents use, but YAML 1.2 readers may read another number or a string; write 90, or quote it ('1:30') to keep it as text"),
+    "yaml11-underscore": Case({NODE: node_text().replace("cores: 2", "cores: 4_0")}, f"{NODE}:10:14: MLSysOpsNode.hardware.cpu.cores: unquoted '4_0' is the number 40 for YAML 1.1 readers such as PyYAML, which the agents use, but YAML 1.2 readers may read another number or a string; write 40, or quote it ('4_0') to keep it as text"),
+    "yaml12-octal-in-string": Case({NODE: node_text(body="  labels: [0o17]\n")}, f"{NODE}:14:12: MLSysOpsNode.labels[0]: unquoted '0o17' is a string for YAML 1.1 readers such as PyYAML, which the agents use, but the number 15 for YAML 1.2 readers; quote it ('0o17') to keep it as text, or write 15"),
+    "alias-bomb": Case({NODE: ALIAS_BOMB}, f"{NODE}:6:47: MLSysOpsNode.l4[7]: aliases expand to more than 100000 values; write the values out instead of nesting aliases"),
     "deep-nesting": Case({NODE: "MLSysOpsNode:\n  labels: " + "[" * 600 + "]" * 600 + "\n"}, f"{NODE}:2:74: MLSysOpsNode: values nest deeper than 64 levels; a description nests a few levels only"),
     "merge-key": Case({NODE: node_text(body="  <<: {mobile: true}\n")}, f"{NODE}:14:3: MLSysOpsNode: merge keys (<<) are not supported; write the keys out"),
     "unsupported-tag": Case({NODE: node_text(body="  labels: !!python/tuple [a]\n")}, f"{NODE}:14:11: MLSysOpsNode: unsupported YAML tag 'tag:yaml.org,2002:python/tuple'; descriptions hold plain mappings, lists and scalars"),
@@ -186,7 +191,7 @@ def test_every_problem_of_a_run_is_reported(make_repo: Callable[..., Path], invo
         f"{CONTINUUM}:5:7: MLSysOpsContinuum.clusters[1]: cluster 'ghost' has no description: no file in descriptions/clusters/ has this cluster_id",
         f"{OTHER_NODE}:1:1: MLSysOpsNode: file is empty or holds only comments; expected one description",
         f"{NODE}:12:13: MLSysOpsNode.hardware.memory: expected an integer, got 'four' (a string)",
-        "3 errors found; nothing was written",
+        "3 errors found",
     ]
 
 

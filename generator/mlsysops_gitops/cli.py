@@ -2,7 +2,9 @@
 
 Each command calls one function of ``mlsysops_gitops.commands``. Expected failures
 (``GitOpsError``) are reported here once, as one message and an exit code: 1 for bad
-input, settings or repository state, 2 for usage (click), 3 when kustomize or git fails.
+input, settings or repository state (a git command the repository refuses included),
+2 for usage (click), 3 when kustomize fails or kustomize or git is missing, 4 for a bug;
+``diff`` uses 5 for its input errors, as its 1 means changes.
 """
 
 from __future__ import annotations
@@ -31,29 +33,35 @@ from mlsysops_gitops.commands.render import RenderOptions, load_inputs, run_rend
 from mlsysops_gitops.commands.schema import run_schema, schema_texts
 from mlsysops_gitops.commands.secrets import run_secrets
 from mlsysops_gitops.commands.settings import format_rows, run_settings
-from mlsysops_gitops.errors import EXIT_TOOL, GitOpsError, InputError, Problem
+from mlsysops_gitops.errors import EXIT_DIFF_INPUT, EXIT_INPUT, EXIT_INTERNAL, GitOpsError, InputError, Problem
+from mlsysops_gitops.verify import kustomize
 
 logger = logging.getLogger("mlsysops_gitops")
 
 
 @contextlib.contextmanager
-def reported_errors(debug: bool) -> Iterator[None]:
-    """Turn expected failures into a message on stderr and their exit code."""
+def reported_errors(debug: bool, *, writes: bool = True, input_exit: int = EXIT_INPUT) -> Iterator[None]:
+    """Turn expected failures into a message on stderr and their exit code.
+
+    ``writes`` tells whether the command writes files, so that its error count can add
+    that it wrote nothing; ``input_exit`` replaces the exit code of input and repository errors.
+    """
     try:
         yield
     except InputError as error:
         for problem in error.problems:
             click.echo(problem.format(), err=True)
         errors = sum(1 for problem in error.problems if problem.severity == "error")
-        click.echo(f"{errors} error{'s' if errors != 1 else ''} found; nothing was written", err=True)
+        written = "; nothing was written" if writes else ""
+        click.echo(f"{errors} error{'s' if errors != 1 else ''} found{written}", err=True)
         if debug:
             traceback.print_exc()
-        sys.exit(error.exit_code)
+        sys.exit(input_exit if error.exit_code == EXIT_INPUT else error.exit_code)
     except GitOpsError as error:
         click.echo(f"error: {error}", err=True)
         if debug:
             traceback.print_exc()
-        sys.exit(error.exit_code)
+        sys.exit(input_exit if error.exit_code == EXIT_INPUT else error.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
@@ -61,7 +69,7 @@ def reported_errors(debug: bool) -> Iterator[None]:
         if debug:
             raise
         click.echo("internal error: mlsysops-gitops failed unexpectedly; run again with --debug for the traceback and report it", err=True)
-        sys.exit(EXIT_TOOL + 1)
+        sys.exit(EXIT_INTERNAL)
 
 
 def _setting_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -96,10 +104,12 @@ def _print_warnings(warnings: list[Problem]) -> None:
 @click.version_option(__version__, prog_name="mlsysops-gitops")
 @click.option("--debug", is_flag=True, help="Show tracebacks of failures.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each stage of the work.")
+@click.option("--kustomize-timeout", type=click.FloatRange(min=0, min_open=True), default=kustomize.DEFAULT_TIMEOUT, show_default=True, help="Seconds one kustomize process may run before it is stopped (exit 3).")
 @click.pass_context
-def main(context: click.Context, debug: bool, verbose: bool) -> None:
+def main(context: click.Context, debug: bool, verbose: bool, kustomize_timeout: float) -> None:
     """Render the MLSysOps framework's installation as a GitOps repository for Argo CD and Karmada."""
     context.obj = {"debug": debug}
+    kustomize.timeout = kustomize_timeout
     # A service manager or CI runner stops a job with SIGTERM: treat it as Ctrl-C, so a
     # render stops its git commit and rolls back the files it wrote instead of dying halfway.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -141,7 +151,8 @@ def render(context: click.Context, repo: Path, check: bool, no_commit: bool, no_
         if result.changes:
             for path in result.changes.paths:
                 click.echo(path)
-            click.echo(f"{len(result.changes.paths)} rendered files differ from a fresh render; run mlsysops-gitops render", err=True)
+            count = len(result.changes.paths)
+            click.echo(f"{count} rendered file{'s differ' if count != 1 else ' differs'} from a fresh render; run mlsysops-gitops render", err=True)
             sys.exit(1)
         if not quiet:
             click.echo("rendered files are up to date", err=True)
@@ -168,9 +179,13 @@ def render(context: click.Context, repo: Path, check: bool, no_commit: bool, no_
 @click.option("--jobs", type=click.IntRange(min=1), help="Parallel kustomize builds; default: the number of CPUs.")
 @click.pass_context
 def diff(context: click.Context, repo: Path, base: str, output_format: str, strict: bool, jobs: int | None, **settings: Any) -> None:
-    """Show what a fresh render changes against the committed outputs; exit 1 when it changes anything."""
+    """Show what a fresh render changes against the committed outputs.
+
+    Exits 0 without changes, 1 with changes, 5 when the input is wrong (invalid
+    descriptions or settings, a --base that names no commit) and 3 when kustomize fails.
+    """
     options = DiffOptions(repo=repo, overrides=_overrides(settings), base=base, strict=strict, jobs=jobs)
-    with reported_errors(context.obj["debug"]):
+    with reported_errors(context.obj["debug"], writes=False, input_exit=EXIT_DIFF_INPUT):
         report = run_diff(options)
     click.echo(format_report(report, output_format), nl=False)
     sys.exit(1 if report else 0)
@@ -184,7 +199,7 @@ def diff(context: click.Context, repo: Path, base: str, output_format: str, stri
 @click.pass_context
 def graph(context: click.Context, repo: Path, output_format: str, strict: bool, **settings: Any) -> None:
     """Draw the bootstrap order of the Argo CD Applications as a Mermaid flowchart."""
-    with reported_errors(context.obj["debug"]):
+    with reported_errors(context.obj["debug"], writes=False):
         chart = run_graph(repo, _overrides(settings), strict=strict)
     click.echo(f"```mermaid\n{chart}```\n" if output_format == "markdown" else chart, nl=False)
 
@@ -200,7 +215,7 @@ def validate(context: click.Context, repo: Path, strict: bool, output_format: st
     overrides = _overrides(settings)
     if output_format == "json":
         # Problems go to stdout as one JSON list, for CI annotations; other failures as usual.
-        with reported_errors(context.obj["debug"]):
+        with reported_errors(context.obj["debug"], writes=False):
             try:
                 _, _, problems = load_inputs(repo, overrides, strict=strict)
                 code = 0
@@ -208,7 +223,7 @@ def validate(context: click.Context, repo: Path, strict: bool, output_format: st
                 problems, code = list(error.problems), error.exit_code
         click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
         sys.exit(code)
-    with reported_errors(context.obj["debug"]):
+    with reported_errors(context.obj["debug"], writes=False):
         _, _, warnings = load_inputs(repo, overrides, strict=strict)
     _print_warnings(warnings)
     count = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})" if warnings else ""
@@ -234,7 +249,7 @@ def schema(context: click.Context, out: Path) -> None:
 @click.pass_context
 def settings_command(context: click.Context, repo: Path, output_format: str, **settings: Any) -> None:
     """Print the effective settings and where each value came from."""
-    with reported_errors(context.obj["debug"]):
+    with reported_errors(context.obj["debug"], writes=False):
         rows = run_settings(repo, _overrides(settings))
     if output_format == "json":
         click.echo(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
@@ -250,7 +265,7 @@ def settings_command(context: click.Context, repo: Path, output_format: str, **s
 @click.pass_context
 def secrets_command(context: click.Context, repo: Path, management_context: str | None, karmada_context: str | None, **settings: Any) -> None:
     """Print the commands that create the Secrets the workloads reference, with placeholders for values."""
-    with reported_errors(context.obj["debug"]):
+    with reported_errors(context.obj["debug"], writes=False):
         script = run_secrets(repo, _overrides(settings), management_context=management_context, karmada_context=karmada_context)
     click.echo(script, nl=False)
 
@@ -262,7 +277,7 @@ def secrets_command(context: click.Context, repo: Path, management_context: str 
 @click.pass_context
 def doctor(context: click.Context, repo: Path, argocd_cm: Path | None, output_format: str) -> None:
     """Check offline that the rendered sync waves gate: exit 1 when they would not."""
-    with reported_errors(context.obj["debug"]):
+    with reported_errors(context.obj["debug"], writes=False):
         problems = run_doctor(repo, argocd_cm)
     errors = sum(1 for problem in problems if problem.severity == "error")
     if output_format == "json":

@@ -12,6 +12,9 @@ from collections.abc import Iterable, Sequence
 EXIT_INPUT = 1
 EXIT_USAGE = 2
 EXIT_TOOL = 3
+EXIT_INTERNAL = 4
+# diff exits 1 for changes, like git diff --exit-code, so its input errors need their own code.
+EXIT_DIFF_INPUT = 5
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -30,7 +33,8 @@ class Problem:
         location = self.path
         if self.line:
             location += f":{self.line}:{self.column or 1}"
-        subject = ".".join(part for part in (self.kind, self.field) if part)
+        # A field that starts with a list index follows the kind directly: MLSysOpsNode[0].
+        subject = self.kind + self.field if self.field.startswith("[") else ".".join(part for part in (self.kind, self.field) if part)
         prefix = f"{location}: {subject}: " if subject else f"{location}: "
         if self.severity != "error":
             prefix += f"{self.severity}: "

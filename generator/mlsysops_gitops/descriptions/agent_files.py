@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlsysops_gitops import layout
-from mlsysops_gitops.descriptions.yamlfile import Document, decode, read_document
+from mlsysops_gitops.descriptions.yamlfile import Document, decode, read_document, type_phrase
 from mlsysops_gitops.errors import Problem
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ def _read_config(path: Path, relative: str, layer: str, hosts: list[str], proble
     if document is None:
         return None
     if not isinstance(document.data, dict):
-        problems.append(Problem(relative, 1, 1, message=f"expected a mapping of configuration keys, found {type(document.data).__name__}"))
+        problems.append(Problem(relative, 1, 1, message=f"expected a mapping of configuration keys, found {type_phrase(document.data)}"))
         return None
     problems += _check_config(document, layer, strict)
     key = f"{host}{CONFIG_SUFFIX}" if host else DEFAULT_CONFIG

@@ -21,8 +21,8 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, conint
 
 from mlsysops_gitops import layout
-from mlsysops_gitops.descriptions import rules
-from mlsysops_gitops.descriptions.yamlfile import Document, read_document
+from mlsysops_gitops.descriptions import entries, rules
+from mlsysops_gitops.descriptions.yamlfile import Document, field_path, read_document, type_phrase
 from mlsysops_gitops.errors import Problem
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ class ApplicationFile:
 
     def problem(self, loc: tuple[str | int, ...], message: str) -> Problem:
         line, column = self.document.locate((KIND, *loc))
-        return Problem(self.path, line, column, KIND, ".".join(map(str, loc)), message)
+        return Problem(self.path, line, column, KIND, field_path(loc), message)
 
 
 def list_application_files(repo: Path) -> list[Path]:
@@ -212,6 +212,10 @@ def read_applications(repo: Path, fleet: Fleet) -> tuple[list[ApplicationFile], 
     applications: dict[str, ApplicationFile] = {}
     for path in list_application_files(repo):
         relative = f"{APPLICATIONS_DIR}/{path.name}"
+        refused = entries.check_entry(repo, str(path), relative)
+        if refused is not None:
+            problems.append(refused)
+            continue
         application = _read_one(path, relative, problems)
         if application is None:
             continue
@@ -235,7 +239,7 @@ def _read_one(path: Path, relative: str, problems: list[Problem]) -> Application
         return None
     data = document.data
     if not isinstance(data, dict) or list(data) != [KIND]:
-        keys = ", ".join(map(str, data)) if isinstance(data, dict) else type(data).__name__
+        keys = ", ".join(map(str, data)) if isinstance(data, dict) else type_phrase(data)
         problems.append(Problem(relative, 1, 1, message=f"expected one top-level key {KIND!r}, found {keys or 'nothing'}"))
         return None
     try:
@@ -243,7 +247,7 @@ def _read_one(path: Path, relative: str, problems: list[Problem]) -> Application
     except pydantic.ValidationError as error:
         for detail in error.errors(include_url=False):
             line, column = document.locate((KIND, *detail["loc"]))
-            field = ".".join(str(part) for part in detail["loc"])
+            field = field_path(detail["loc"])
             problems.append(Problem(relative, line, column, KIND, field, _explain(detail)))
         return None
 

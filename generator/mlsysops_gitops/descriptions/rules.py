@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,9 @@ MAX_ID_LENGTH = 63
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 HOST_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
 LABEL_NAME = re.compile(rf"^{_LABEL}$")
+# A description larger than this fits no ConfigMap once names, labels and annotations
+# are added. Validation rejects such a file, so the failure does not wait for the sync.
+MAX_DESCRIPTION_BYTES = 1024 * 1024 - 64 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +85,9 @@ def name_problem(value: str, *, what: str, pattern: re.Pattern[str], limit: int,
     """
     if pattern.match(value) and len(value) <= limit:
         return None
-    suggestion = re.sub(r"[^a-z0-9.-]+" if pattern is HOST_NAME else r"[^a-z0-9-]+", "-", value.lower())
+    # Accented letters lose their accents (édge becomes edge) before other characters become '-'.
+    ascii_value = unicodedata.normalize("NFKD", value.casefold()).encode("ascii", "ignore").decode("ascii")
+    suggestion = re.sub(r"[^a-z0-9.-]+" if pattern is HOST_NAME else r"[^a-z0-9-]+", "-", ascii_value)
     suggestion = re.sub(r"-{2,}", "-", suggestion).strip("-.")
     usable = suggestion != value and bool(pattern.match(suggestion)) and len(suggestion) <= limit
     if file_suffix:
@@ -92,6 +98,15 @@ def name_problem(value: str, *, what: str, pattern: re.Pattern[str], limit: int,
         return f"{what} {value!r} is {len(value)} characters long; the maximum is {limit}{hint}"
     kind = "RFC 1123 name (a-z, 0-9, '-' and '.')" if pattern is HOST_NAME else "RFC 1123 label (a-z, 0-9 and '-')"
     return f"{what} {value!r} is not a lower-case {kind} starting and ending with a letter or digit{hint}"
+
+
+def size_problem(path: str, kind: str, text: str) -> Problem | None:
+    """Return the problem with a description too large for the ConfigMap that ships it, or None."""
+    size = len(text.encode("utf-8"))
+    if size <= MAX_DESCRIPTION_BYTES:
+        return None
+    message = f"description is {size} bytes; a ConfigMap holds at most 1 MiB, so keep each description under {MAX_DESCRIPTION_BYTES} bytes"
+    return Problem(path, kind=kind, message=message)
 
 
 def check_fleet(outlines: Sequence[Outline]) -> list[Problem]:
@@ -112,6 +127,9 @@ def check_fleet(outlines: Sequence[Outline]) -> list[Problem]:
 
 def _check_names(outline: Outline) -> list[Problem]:
     problems = []
+    too_large = size_problem(outline.path, outline.kind, outline.document.text) if outline.document else None
+    if too_large is not None:
+        problems.append(too_large)
     suffix = "." + outline.path.rsplit(".", 1)[-1]
     host_problem = name_problem(outline.host, what="host name (the file name)", pattern=HOST_NAME, limit=MAX_HOST_LENGTH, file_suffix=suffix)
     if host_problem:

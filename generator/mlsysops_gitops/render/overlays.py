@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from mlsysops_gitops import layout
+from mlsysops_gitops.descriptions import rules
 from mlsysops_gitops.descriptions.reader import DescriptionFile, Fleet
-from mlsysops_gitops.errors import InputError, Problem
+from mlsysops_gitops.errors import InputError
 from mlsysops_gitops.render import agent_files, bases, karmada
 from mlsysops_gitops.render.manifests import Tree, kustomization, to_yaml
 
@@ -27,9 +28,6 @@ CLUSTERS = f"{layout.OVERLAYS_DIR}/clusters"
 # A ConfigMap holds at most 1 MiB, and Karmada wraps each propagated object in a Work
 # object of its own, so description shards stay well below that.
 SHARD_BYTES = 512 * 1024
-# A description larger than this fits no ConfigMap once names, labels and annotations
-# are added. Render rejects such a file, so the failure does not wait for the sync.
-MAX_DESCRIPTION_BYTES = 1024 * 1024 - 64 * 1024
 # Client-side apply copies the whole object into an annotation limited to 256 KiB;
 # larger ConfigMaps are applied server-side.
 SERVER_SIDE_APPLY_BYTES = 128 * 1024
@@ -178,10 +176,10 @@ def _descriptions_generator(tree: Tree, folder: str, name: str, files: list[Desc
 
 
 def _check_size(described: DescriptionFile) -> None:
-    size = len(described.text.encode("utf-8"))
-    if size > MAX_DESCRIPTION_BYTES:
-        message = f"description is {size} bytes; a ConfigMap holds at most 1 MiB, so keep each description under {MAX_DESCRIPTION_BYTES} bytes"
-        raise InputError([Problem(described.path, kind=described.kind, message=message)])
+    """Refuse a description too large for its ConfigMap; validation reports it first, this keeps render safe on its own."""
+    problem = rules.size_problem(described.path, described.kind, described.text)
+    if problem is not None:
+        raise InputError([problem])
 
 
 def _agent_configmaps(tree: Tree, folder: str, fleet: Fleet, agent: str, hosts: list[str]) -> list[dict[str, Any]]:
