@@ -78,7 +78,7 @@ def service_components(tree: Tree) -> list[str]:
 
 
 def karmada_components(tree: Tree) -> list[str]:
-    """Return the bases the Karmada API server receives besides the framework, if ``tree`` holds them."""
+    """Return the bases the Karmada API server receives besides the framework, if ``tree`` contains them."""
     return [component for component in (KARMADA_SECRETS,) if f"{layout.BASE_DIR}/{component}/kustomization.yaml" in tree]
 
 
@@ -287,7 +287,7 @@ def _mlconnector(tree: Tree, settings: Settings) -> None:
     database = {
         "name": "postgres",
         "image": settings.postgres_image,
-        # A volume's root holds lost+found, and initdb refuses a non-empty directory.
+        # A volume root contains lost+found, and initdb rejects a non-empty directory.
         "env": [*database_env, _env("PGDATA", "/var/lib/postgresql/data/pgdata")],
         "ports": [{"name": "postgres", "containerPort": POSTGRES_PORT, "protocol": "TCP"}],
         "readinessProbe": {**pg_isready, "periodSeconds": 10, "timeoutSeconds": 5},
@@ -409,7 +409,7 @@ def _agent(tree: Tree, settings: Settings, agent: str, *, layer: str) -> None:
         "kind": "DaemonSet",
         "metadata": metadata(f"mlsysops-{agent}"),
         "spec": {
-            # The selector is immutable after creation, so it holds one label that never changes.
+            # The selector is immutable after creation, so it contains one label that never changes.
             "selector": {"matchLabels": {"app": agent}},
             "template": {"metadata": {"labels": {"app": agent}}, "spec": pod_spec},
         },

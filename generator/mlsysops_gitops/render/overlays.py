@@ -25,7 +25,7 @@ MANAGEMENT = f"{layout.OVERLAYS_DIR}/management"
 KARMADA = f"{layout.OVERLAYS_DIR}/karmada"
 CLUSTERS = f"{layout.OVERLAYS_DIR}/clusters"
 
-# A ConfigMap holds at most 1 MiB, and Karmada wraps each propagated object in a Work
+# A ConfigMap stores at most 1 MiB, and Karmada wraps each propagated object in a Work
 # object of its own, so description shards stay well below that.
 SHARD_BYTES = 512 * 1024
 # Client-side apply copies the whole object into an annotation limited to 256 KiB;
