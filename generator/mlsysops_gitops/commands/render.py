@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # The verification cache, relative to the Git directory.
 VERIFIED_CACHE = "mlsysops-gitops/verified"
+# The parsed descriptions (descriptions/cache.py), relative to the Git directory.
+DESCRIPTIONS_CACHE = "mlsysops-gitops/descriptions.pickle"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,13 +74,15 @@ class Inputs:
     repository: Any
 
 
-def load_inputs(repo: Path, overrides: dict[str, Any], *, strict: bool = False, progress: Progress = QUIET) -> tuple[Fleet, Settings, list[Problem]]:
+def load_inputs(
+    repo: Path, overrides: dict[str, Any], *, strict: bool = False, progress: Progress = QUIET, cache_file: Path | None = None
+) -> tuple[Fleet, Settings, list[Problem]]:
     """Validate descriptions and settings together, reporting the problems of both at once."""
     problems: list[Problem] = []
     fleet = settings = None
     warnings: list[Problem] = []
     try:
-        fleet, warnings = read_fleet(repo, strict=strict, progress=progress)
+        fleet, warnings = read_fleet(repo, strict=strict, progress=progress, cache_file=cache_file)
     except InputError as error:
         problems += error.problems
     try:
@@ -112,7 +116,8 @@ def resolve_source(settings: Settings, repository: Any) -> Settings:
 def read_inputs(repo: Path, overrides: dict[str, Any], *, strict: bool = False, progress: Progress = QUIET) -> Inputs:
     """Load the inputs and resolve the Argo CD source from the repository at ``repo``."""
     repository = git.open_repo(repo)
-    fleet, settings, warnings = load_inputs(repo, overrides, strict=strict, progress=progress)
+    cache_file = Path(repository.git_dir) / DESCRIPTIONS_CACHE if repository is not None else None
+    fleet, settings, warnings = load_inputs(repo, overrides, strict=strict, progress=progress, cache_file=cache_file)
     return Inputs(fleet, resolve_source(settings, repository), warnings, repository)
 
 
@@ -183,7 +188,7 @@ def _render_locked(options: RenderOptions, repository: Any) -> RenderResult:
         git.check_committable(repository)
         git.check_inputs_not_ignored(repository)
     # NOTE: outside Git there is no committed state to compare with, so hand edits there are overwritten unnoticed.
-    overwritten = _check_hand_edits(options, repository, tree) if repository is not None else ()
+    overwritten = _check_hand_edits(options, repository, tree, current) if repository is not None else ()
     if changes and options.verify:
         verify(tree, jobs=options.jobs, repository=repository, progress=options.progress)
 
@@ -236,10 +241,10 @@ def _reuse_last_render(options: RenderOptions, repository: Any, key: last_render
     return tree, warnings, repository
 
 
-def _check_hand_edits(options: RenderOptions, repository: Any, tree: Tree) -> tuple[str, ...]:
+def _check_hand_edits(options: RenderOptions, repository: Any, tree: Tree, current: dict[str, bytes]) -> tuple[str, ...]:
     """Return the hand-edited generated files the render overwrites; reject them unless ``force``."""
     written = files.read_written(_state_dir(options.repo, repository))
-    edited = files.hand_edits(options.repo, git.uncommitted_outputs(repository), tree, written)
+    edited = files.hand_edits(options.repo, git.uncommitted_outputs(repository), tree, written, current)
     if edited and not options.force:
         listed = "\n".join(f"  {path}" for path in edited)
         raise RepositoryError(

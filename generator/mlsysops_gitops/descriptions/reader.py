@@ -15,15 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mlsysops_gitops import layout
-from mlsysops_gitops.descriptions import rules
+from mlsysops_gitops.descriptions import entries, rules
 from mlsysops_gitops.descriptions.agent_files import AgentFiles
 from mlsysops_gitops.descriptions.application import ApplicationFile
+from mlsysops_gitops.descriptions.cache import DescriptionCache
 from mlsysops_gitops.descriptions.extras import attach_extras
 from mlsysops_gitops.descriptions.models import Cluster, Continuum, Description, Node
 from mlsysops_gitops.descriptions.validation import EMPTY, validate_spec
-from mlsysops_gitops.descriptions.yamlfile import Document, read_document
+from mlsysops_gitops.descriptions.yamlfile import Document, read_document, type_phrase
 from mlsysops_gitops.errors import InputError, Problem
 from mlsysops_gitops.progress import QUIET, Progress
+from mlsysops_gitops.repository import last_render
 
 # Folder of each kind, and the top-level key its files must hold.
 FOLDERS = {
@@ -78,8 +80,11 @@ class Fleet:
         return [self.nodes[host] for host in sorted(self.cluster_spec(cluster_id).nodes)]
 
 
-def read_fleet(repo: Path, *, strict: bool = False, progress: Progress = QUIET) -> tuple[Fleet, list[Problem]]:
+def read_fleet(repo: Path, *, strict: bool = False, progress: Progress = QUIET, cache_file: Path | None = None) -> tuple[Fleet, list[Problem]]:
     """Read and validate every description under ``repo``; return the fleet and its warnings.
+
+    ``cache_file`` keeps the parsed values of each file (descriptions/cache.py), so that
+    only files whose bytes changed since the last read are parsed again.
 
     Raises:
         InputError: with every problem found, warnings included, when any is an error.
@@ -87,7 +92,7 @@ def read_fleet(repo: Path, *, strict: bool = False, progress: Progress = QUIET) 
     if not (repo / layout.DESCRIPTIONS_DIR).is_dir():
         raise InputError([Problem(layout.DESCRIPTIONS_DIR, message=f"folder not found in {repo}; run in the GitOps repository's root or give --repo")])
 
-    problems: list[Problem] = []
+    problems: list[Problem] = entries.unknown_entries(repo)
     outlines: list[rules.Outline] = []
     listed: list[tuple[str, str, Path]] = []
     for folder, kind in FOLDERS.items():
@@ -96,10 +101,13 @@ def read_fleet(repo: Path, *, strict: bool = False, progress: Progress = QUIET) 
         listed += [(folder, kind, path) for path in paths]
     contents = [_read_or_none(path) for _, _, path in progress.track("read", listed)]
     with _cyclic_gc_paused():
+        cache = DescriptionCache(cache_file, last_render.code_fingerprint(), EMPTY) if cache_file is not None else None
         for (folder, kind, path), raw in progress.track("validate", list(zip(listed, contents))):
-            outline, found = read_description(path, f"{folder}/{path.name}", kind, strict=strict, raw=raw)
+            outline, found = read_description(path, f"{folder}/{path.name}", kind, strict=strict, raw=raw, cache=cache)
             outlines.append(outline)
             problems += found
+        if cache is not None:
+            cache.save()
     problems += rules.check_fleet(outlines)
 
     if any(problem.severity == "error" for problem in problems):
@@ -143,6 +151,12 @@ def list_description_files(repo: Path, folder: str) -> tuple[list[Path], list[Pr
     for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):
         relative = f"{folder}/{entry.name}"
         if entry.name.startswith("."):
+            if entry.name.endswith(layout.YAML_SUFFIXES):
+                problems.append(entries.hidden_yaml_warning(relative, folder))
+            continue
+        refused = entries.check_entry(repo, entry.path, relative) if entry.name.endswith(layout.YAML_SUFFIXES) else None
+        if refused is not None:
+            problems.append(refused)
             continue
         if not entry.name.endswith(layout.YAML_SUFFIXES) or not entry.is_file():
             problems.append(Problem(relative, message=f"not read: descriptions are <host>.yaml or <host>.yml files directly in {folder}/", severity="warning"))
@@ -163,7 +177,9 @@ def _read_or_none(path: Path) -> bytes | None:
     return None
 
 
-def read_description(path: Path, relative: str, kind: str, *, strict: bool = False, raw: bytes | None = None) -> tuple[rules.Outline, list[Problem]]:
+def read_description(
+    path: Path, relative: str, kind: str, *, strict: bool = False, raw: bytes | None = None, cache: DescriptionCache | None = None
+) -> tuple[rules.Outline, list[Problem]]:
     """Read one file of ``kind`` (``raw``: its bytes, when read already); return its outline for the cross-file rules and its problems."""
     host = path.name.rsplit(".", 1)[0]
     outline = rules.Outline(kind, host, relative)
@@ -171,9 +187,13 @@ def read_description(path: Path, relative: str, kind: str, *, strict: bool = Fal
         raw = path.read_bytes() if raw is None else raw
     except OSError as error:
         return outline, [Problem(relative, kind=kind, message=f"cannot read file: {error.strerror}")]
-    document, problems = read_document(relative, raw, kind=kind, empty=EMPTY)
+    document = cache.document(relative, raw) if cache is not None else None
     if document is None:
-        return outline, problems
+        document, problems = read_document(relative, raw, kind=kind, empty=EMPTY)
+        if document is None:
+            return outline, problems
+        if cache is not None:
+            cache.store(raw, document)
 
     value, problem = _top_level_value(document, kind)
     if problem is not None:
@@ -196,7 +216,7 @@ def _top_level_value(document: Document, kind: str) -> tuple[object, Problem | N
         return None, Problem(document.path, line, column, kind, "", message)
 
     if not isinstance(data, dict):
-        return problem(1, 1, f"expected a mapping with the one key {kind!r}, found a {type(data).__name__}")
+        return problem(1, 1, f"expected a mapping with the one key {kind!r}, found {type_phrase(data)}")
     if kind in data and len(data) == 1:
         return data[kind], None
     if "apiVersion" in data or "kind" in data:
