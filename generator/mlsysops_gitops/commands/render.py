@@ -9,17 +9,15 @@ outputs are put back as they were.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from mlsysops_gitops import layout, topology
 from mlsysops_gitops.descriptions.reader import Fleet, read_fleet
 from mlsysops_gitops.errors import InputError, Problem, RepositoryError
+from mlsysops_gitops.gcpause import collector_paused
 from mlsysops_gitops.progress import QUIET, Progress
 from mlsysops_gitops.render import guard
 from mlsysops_gitops.render.manifests import Tree
@@ -138,24 +136,7 @@ def verify(tree: Tree, *, jobs: int | None, repository: Any = None, progress: Pr
     kustomize.verify_tree(tree, tree.kustomization_dirs(), files.stage, jobs=jobs, cache_file=cache_file, progress=progress)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector, and restore it on the way out.
-
-    A render allocates millions of objects that live until it ends and creates almost no
-    reference cycles, so the collector's repeated passes over them were pure cost: more
-    than half of the time to read 10,000 node descriptions.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@_collector_paused()
+@collector_paused()
 def run_render(options: RenderOptions) -> RenderResult:
     """Render the repository at ``options.repo``; see the module docstring for the stages.
 

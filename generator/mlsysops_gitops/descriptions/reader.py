@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from mlsysops_gitops import layout
@@ -24,6 +22,7 @@ from mlsysops_gitops.descriptions.models import Cluster, Continuum, Description,
 from mlsysops_gitops.descriptions.validation import EMPTY, validate_spec
 from mlsysops_gitops.descriptions.yamlfile import Document, read_document, type_phrase
 from mlsysops_gitops.errors import InputError, Problem
+from mlsysops_gitops.gcpause import collector_paused
 from mlsysops_gitops.progress import QUIET, Progress
 from mlsysops_gitops.repository import last_render
 
@@ -100,7 +99,7 @@ def read_fleet(repo: Path, *, strict: bool = False, progress: Progress = QUIET, 
         problems += found
         listed += [(folder, kind, path) for path in paths]
     contents = [_read_or_none(path) for _, _, path in progress.track("read", listed)]
-    with _cyclic_gc_paused():
+    with collector_paused():
         cache = DescriptionCache(cache_file, last_render.code_fingerprint(), EMPTY) if cache_file is not None else None
         for (folder, kind, path), raw in progress.track("validate", list(zip(listed, contents))):
             outline, found = read_description(path, f"{folder}/{path.name}", kind, strict=strict, raw=raw, cache=cache)
@@ -117,23 +116,6 @@ def read_fleet(repo: Path, *, strict: bool = False, progress: Progress = QUIET, 
     if any(problem.severity == "error" for problem in problems):
         raise InputError(problems)
     return fleet, problems
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while descriptions are parsed.
-
-    Every value parsed lives until the run ends, so the collector would scan the growing
-    heap again and again: 40% of the CPU time for 10,000 nodes (benchmarks/validate.py).
-    Parsing makes no reference cycles that matter; any left are collected on resume.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def list_description_files(repo: Path, folder: str) -> tuple[list[Path], list[Problem]]:
