@@ -1,7 +1,7 @@
 """Build the whole output tree from a validated fleet and the settings.
 
-This is the only place that knows which builders make up a render; each builder adds
-its files to one in-memory ``Tree``, and nothing touches the disk here.
+This is the only place that lists the builders of a render. Each builder adds its files
+to one in-memory ``Tree``, and nothing here touches the disk.
 """
 
 from __future__ import annotations

@@ -33,9 +33,9 @@ logger = logging.getLogger(__name__)
 # as resources took a third to a tenth of the time of 32 builds (kubectl 1.32, 2 cores).
 BATCH_SIZE = 32
 BATCH_PREFIX = ".mlsysops-gitops-batch-"
-# Seconds one kustomize process may run (one batch of BATCH_SIZE builds) before it is
-# killed; a batch of the 10,000-node benchmark takes about a second, so a hang is the
-# only way to reach it. The CLI's --kustomize-timeout changes it.
+# Seconds one kustomize process (one batch of BATCH_SIZE builds) may run before it is
+# killed. A batch of the 10,000-node benchmark takes about a second, so only a hung
+# kustomize reaches this limit. The CLI's --kustomize-timeout changes it.
 DEFAULT_TIMEOUT = 300.0
 timeout = DEFAULT_TIMEOUT
 
