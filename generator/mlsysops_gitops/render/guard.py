@@ -38,6 +38,14 @@ _PATTERNS = (
     ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
     ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("password in a URL (scheme://user:password@host)", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:[^/\s@'\"]+@")),
+    (
+        "credential in a URL query (?api_key=...)",
+        re.compile(r"(?i)[?&](?:api[_-]?key|apikey|access[_-]?token|auth[_-]?token|token|secret|password|passwd|sig|signature|key)=[^&\s'\"]{6,}"),
+    ),
+    (
+        "credential assigned in code (password = \"...\")",
+        re.compile(r"(?i)\b\w*(?:password|passwd|passphrase|secret|token|api_?key)\w*\s*=\s*[rbu]?['\"][^'\"\s]{6,}['\"]"),
+    ),
 )
 
 # Substrings without which a pattern cannot match: checking them first is much faster
@@ -53,11 +61,13 @@ _LITERALS = {
     "AWS access key id": ("AKIA", "ASIA"),
     # Rarer than "://", which every endpoint URL holds.
     "password in a URL (scheme://user:password@host)": ("@",),
+    "credential in a URL query (?api_key=...)": ("=",),
+    "credential assigned in code (password = \"...\")": ("=",),
 }
 # Every structural finding needs one of these words in the text: each credential key and
 # env name contains one, and so does a Secret's kind. A backslash may escape a letter in
 # a double-quoted string, so a file with one is always parsed.
-_STRUCTURAL_WORDS = ("passw", "token", "secret", "key", "\\")
+_STRUCTURAL_WORDS = ("pass", "pwd", "token", "secret", "key", "\\")
 
 # Mapping keys whose scalar value is a credential; compared in lower case, with - and _ alike.
 # net_key (a node's network password) and policy_update_token (an application's storage
@@ -70,8 +80,14 @@ _CREDENTIAL_KEYS = frozenset(
         "secret_key", "aws_secret_access_key", "auth_token", "bearer_token", "net_key", "policy_update_token",
     )
 )
+# Keys that name a credential however they are prefixed (redis_password, mqtt.api_token),
+# compared in lower case with - and _ alike. A key named plain "key" is not one: it names
+# the Secret key in a secretKeyRef, and secretKey names one in an ExternalSecret.
+_CREDENTIAL_KEY_PATTERN = re.compile(
+    r"(password|passwd|passphrase|(^|_)pwd$|(^|_)(token|secret|api_?key|access_?key|private_?key|client_?secret)$)"
+)
 # Names of env entries whose literal value is a credential.
-_CREDENTIAL_ENV = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY)", re.IGNORECASE)
+_CREDENTIAL_ENV = re.compile(r"(PASSWORD|PASSWD|(^|_)PASS(_|$)|(^|_)PWD(_|$)|SECRET|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY)", re.IGNORECASE)
 
 
 def check_tree(files: Mapping[str, bytes]) -> None:
@@ -157,7 +173,7 @@ def _walk(value: Any) -> Iterator[str]:
             yield f"literal value for env {name}; use valueFrom.secretKeyRef"
         for key, item in value.items():
             normalized = str(key).lower().replace("-", "_")
-            if normalized in _CREDENTIAL_KEYS and isinstance(item, (str, int)) and not isinstance(item, bool) and str(item).strip():
+            if (normalized in _CREDENTIAL_KEYS or _CREDENTIAL_KEY_PATTERN.search(normalized)) and isinstance(item, (str, int)) and not isinstance(item, bool) and str(item).strip():
                 yield f"literal '{key}:' value"
             yield from _walk(item)
     elif isinstance(value, list):
