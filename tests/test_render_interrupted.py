@@ -45,3 +45,32 @@ def test_sigterm_during_commit_rolls_back(make_repo, invoke, tmp_path: Path) -> 
     assert "Traceback" not in stderr
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain").splitlines() == [" M descriptions/nodes/mls-test-vm1.yaml"]
+
+
+def test_sigterm_after_commit_keeps_clean_index(make_repo, invoke, tmp_path: Path) -> None:
+    repo = make_repo()
+    assert invoke("render", "--repo", str(repo)).exit_code == 0
+    head = git(repo, "rev-parse", "HEAD")
+    node = repo / "descriptions/nodes/mls-test-vm1.yaml"
+    node.write_text(node.read_text().replace("cores: 2", "cores: 4"))
+    marker = tmp_path / "hook-started"
+    hook = repo / ".git/hooks/post-commit"
+    hook.write_text(SLOW_HOOK.format(marker=marker))
+    hook.chmod(0o755)
+
+    env = {**os.environ, **GIT_ENV, "KARMADA_HOST_IP": HOST_IP}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlsysops_gitops", "render", "--repo", str(repo)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the post-commit hook never started"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+
+    # The commit existed before the signal, so it stays, and the index matches it.
+    assert "Traceback" not in stderr
+    assert git(repo, "rev-parse", "HEAD") != head
+    assert git(repo, "status", "--porcelain") == ""

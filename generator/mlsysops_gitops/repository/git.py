@@ -16,9 +16,12 @@ import contextlib
 import dataclasses
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import git
 
@@ -215,26 +218,58 @@ class StagedOwned:
         Afterwards the owned paths of the user's own index are reset to the new commit, so
         they show as unchanged. Every other index entry stays as the user left it.
         """
-        process = self.repo.git.commit("--quiet", "--message", message, env={"GIT_INDEX_FILE": str(self.index)}, as_process=True)
-        try:
-            process.wait()
-        except git.GitCommandError as error:
-            raise explain(error) from error
-        except KeyboardInterrupt:
-            # Stop git too: a commit that lands after the caller rolled back its files
-            # would leave HEAD ahead of the work tree.
-            process.proc.terminate()
-            process.proc.wait()
-            raise
-        sha = self.repo.git.rev_parse("HEAD")
-        try:
-            self.repo.git.reset("--quiet", "HEAD", "--", *layout.OWNED_PATHS)
-        except git.GitCommandError as error:
-            raise RepositoryError(
-                f"committed {sha[:12]}, but could not update the index: {_stderr(error)}; "
-                f"run git reset -- {' '.join(layout.OWNED_PATHS)}"
-            ) from error
+        running: list[Any] = []
+
+        def stop_git() -> None:
+            if running and running[0].proc.poll() is None:
+                running[0].proc.terminate()
+
+        # From the start of git commit to the index reset, an interrupt must not leave
+        # HEAD moved with the index behind it: it stops git if git still runs, and is
+        # otherwise ignored, because the commit has landed and only the reset remains.
+        before = head_sha(self.repo)
+        with _interrupts_deferred(stop_git) as received:
+            running.append(self.repo.git.commit("--quiet", "--message", message, env={"GIT_INDEX_FILE": str(self.index)}, as_process=True))
+            try:
+                running[0].wait()
+            except git.GitCommandError as error:
+                # git stopped in a post-commit hook has already made the commit.
+                if not received:
+                    raise explain(error) from error
+                if head_sha(self.repo) == before:
+                    raise KeyboardInterrupt from None
+            sha = self.repo.git.rev_parse("HEAD")
+            try:
+                self.repo.git.reset("--quiet", "HEAD", "--", *layout.OWNED_PATHS)
+            except git.GitCommandError as error:
+                raise RepositoryError(
+                    f"committed {sha[:12]}, but could not update the index: {_stderr(error)}; "
+                    f"run git reset -- {' '.join(layout.OWNED_PATHS)}"
+                ) from error
         return sha
+
+
+@contextlib.contextmanager
+def _interrupts_deferred(on_interrupt: Callable[[], None]) -> Iterator[list[int]]:
+    """Replace the SIGINT and SIGTERM handlers for the block: record the signal and call ``on_interrupt``.
+
+    Outside the main thread, where Python runs no signal handlers, the block runs unguarded.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def record(signum: int, frame: object) -> None:
+        received.append(signum)
+        on_interrupt()
+
+    previous = {number: signal.signal(number, record) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextlib.contextmanager
