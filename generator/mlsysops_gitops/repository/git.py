@@ -224,9 +224,9 @@ class StagedOwned:
             if running and running[0].proc.poll() is None:
                 running[0].proc.terminate()
 
-        # From the start of git commit to the index reset, an interrupt must not leave
-        # HEAD moved with the index behind it: it stops git if git still runs, and is
-        # otherwise ignored, because the commit has landed and only the reset remains.
+        # An interrupt between git commit and the index reset would leave HEAD moved with
+        # the index behind it. So during that window an interrupt stops git while git runs.
+        # Once the commit has landed it is ignored, because only the reset remains.
         before = head_sha(self.repo)
         with _interrupts_deferred(stop_git) as received:
             running.append(self.repo.git.commit("--quiet", "--message", message, env={"GIT_INDEX_FILE": str(self.index)}, as_process=True))
