@@ -33,3 +33,19 @@ def test_guard_finds_leak(path: str, content: bytes) -> None:
 @pytest.mark.parametrize("content", CLEAN.values(), ids=CLEAN.keys())
 def test_guard_passes_references(content: bytes) -> None:
     assert scan("base/x/x.yaml", content) == []
+
+
+def test_validate_reports_credential_like_render(make_repo, invoke) -> None:
+    repo = make_repo()
+    config = repo / "descriptions/configurations/node/default.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("redis_password: hunter2secret\n")
+
+    validated = invoke("validate", "--repo", str(repo))
+    rendered = invoke("render", "--repo", str(repo))
+
+    assert validated.exit_code == 1
+    assert rendered.exit_code == 1
+    assert "descriptions/configurations/node/default.yaml" in validated.stderr
+    assert "literal 'redis_password:' value" in validated.stderr
+    assert "hunter2secret" not in validated.output

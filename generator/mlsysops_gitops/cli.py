@@ -29,7 +29,7 @@ from mlsysops_gitops.commands.doctor import run_doctor
 from mlsysops_gitops.commands.graph import run_graph
 from mlsysops_gitops.commands.init import run_init
 from mlsysops_gitops.commands.inventory import run_from_inventory
-from mlsysops_gitops.commands.render import RenderOptions, load_inputs, run_render
+from mlsysops_gitops.commands.render import RenderOptions, run_render, validate_inputs
 from mlsysops_gitops.commands.schema import run_schema, schema_texts
 from mlsysops_gitops.commands.secrets import run_secrets
 from mlsysops_gitops.commands.settings import format_rows, run_settings
@@ -217,14 +217,14 @@ def validate(context: click.Context, repo: Path, strict: bool, output_format: st
         # Problems go to stdout as one JSON list, for CI annotations; other failures as usual.
         with reported_errors(context.obj["debug"], writes=False):
             try:
-                _, _, problems = load_inputs(repo, overrides, strict=strict)
+                problems = validate_inputs(repo, overrides, strict=strict)
                 code = 0
             except InputError as error:
                 problems, code = list(error.problems), error.exit_code
         click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
         sys.exit(code)
     with reported_errors(context.obj["debug"], writes=False):
-        _, _, warnings = load_inputs(repo, overrides, strict=strict)
+        warnings = validate_inputs(repo, overrides, strict=strict)
     _print_warnings(warnings)
     count = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})" if warnings else ""
     click.echo(f"descriptions and settings are valid{count}", err=True)

@@ -119,6 +119,18 @@ def read_inputs(repo: Path, overrides: dict[str, Any], *, strict: bool = False, 
     return Inputs(fleet, resolve_source(settings, repository), warnings, repository)
 
 
+def validate_inputs(repo: Path, overrides: dict[str, Any], *, strict: bool = False) -> list[Problem]:
+    """Check the inputs as render does before it writes, and return the warnings.
+
+    Raises:
+        InputError: with the problems of the descriptions and settings, or with the
+            credentials the guard finds in the inputs render would commit.
+    """
+    _, _, warnings = load_inputs(repo, overrides, strict=strict)
+    guard.check_inputs(repo)
+    return warnings
+
+
 def build(options: RenderOptions) -> tuple[Tree, list[Problem], Any]:
     """Read and validate the inputs and return the fresh tree, the warnings and the Git repository."""
     inputs = read_inputs(options.repo, options.overrides, strict=options.strict, progress=options.progress)
