@@ -153,10 +153,12 @@ def test_token_in_origin_url_refused(make_repo, invoke) -> None:
     result = invoke("render", "--repo", str(repo))
 
     assert result.exit_code == 1
-    assert "argocd/" in result.output
-    assert "password in a URL" in result.output
+    assert "the Git remote 'origin' cannot be the Argo CD repoURL" in result.stderr
+    assert "carries credentials" in result.stderr
+    assert "1 error found" in result.stderr
     assert _leaks(result.output) == []
     assert commits(repo) == []
+    assert not (repo / "argocd").exists()
 
 
 def test_secrets_command_prints_placeholders(make_repo, invoke) -> None:

@@ -23,7 +23,7 @@ from mlsysops_gitops.render import guard
 from mlsysops_gitops.render.manifests import Tree
 from mlsysops_gitops.render.pipeline import render_tree
 from mlsysops_gitops.repository import files, git, last_render
-from mlsysops_gitops.settings import Settings, load_settings
+from mlsysops_gitops.settings import Settings, git_url_problem, load_settings
 from mlsysops_gitops.verify import kustomize
 
 logger = logging.getLogger(__name__)
@@ -103,10 +103,14 @@ def resolve_source(settings: Settings, repository: Any) -> Settings:
         url = git.origin_url(repository) if repository is not None else None
         if url is None:
             raise InputError([Problem("setting MLSYSOPS_GITOPS_REPO_URL", kind="Settings", field="repo_url", message="no Git remote 'origin' to take the Argo CD repoURL from; set MLSYSOPS_GITOPS_REPO_URL or repo_url in mlsysops-gitops.yaml")])
+        problem = git_url_problem(url)
+        if problem is not None:
+            message = f"the Git remote 'origin' cannot be the Argo CD repoURL: {problem}. Fix the remote (git remote set-url origin URL) or set MLSYSOPS_GITOPS_REPO_URL"
+            raise InputError([Problem("setting MLSYSOPS_GITOPS_REPO_URL", kind="Settings", field="repo_url", message=message)])
         updates["repo_url"] = url
     if settings.target_revision is None:
         if repository is None:
-            raise InputError([Problem("setting MLSYSOPS_GITOPS_TARGET_REVISION", kind="Settings", field="target_revision", message="not a Git repository, so no current branch to take the Argo CD targetRevision from; set MLSYSOPS_GITOPS_TARGET_REVISION")])
+            raise InputError([Problem("setting MLSYSOPS_GITOPS_TARGET_REVISION", kind="Settings", field="target_revision", message="not a Git repository, so no current branch to take the Argo CD targetRevision from; set MLSYSOPS_GITOPS_TARGET_REVISION or target_revision in mlsysops-gitops.yaml")])
         updates["target_revision"] = git.current_branch(repository)
     return settings.model_copy(update=updates) if updates else settings
 
