@@ -136,7 +136,8 @@ def test_no_files_gives_empty_configmaps(make_repo: Callable[..., Path], invoke:
         for configmap in by_kind(build(repo / overlay), "ConfigMap"):
             if "-agents-" in configmap["metadata"]["name"]:
                 assert "data" not in configmap, configmap["metadata"]["name"]
-    assert not list(repo.glob("overlays/**/config/*")) and not list(repo.glob("overlays/**/policies/*"))
+    assert not list(repo.glob("overlays/**/config/*"))
+    assert not list(repo.glob("overlays/**/policies/*"))
 
 
 @pytest.mark.parametrize(

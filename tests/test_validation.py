@@ -214,4 +214,5 @@ def test_debug_shows_the_traceback(make_repo: Callable[..., Path], invoke: Calla
     result = invoke("--debug", "validate", "--repo", str(repo))
 
     assert result.exit_code == 1
-    assert "Traceback" in result.stderr and "InputError" in result.stderr
+    assert "Traceback" in result.stderr
+    assert "InputError" in result.stderr

@@ -1,9 +1,9 @@
 """Karmada propagation policies: what each member cluster receives.
 
 Everything per cluster lands on one Karmada API server, so it carries the label
-``mlsysops.eu/cluster: <cluster_id>`` and one PropagationPolicy per cluster selects it
-by that label (kustomize appends content hashes to ConfigMap names, so selecting by
-name would break on every change). Shared objects reach every cluster of the continuum
+``mlsysops.eu/cluster: <cluster_id>``, and one PropagationPolicy per cluster selects it
+by that label. Selecting by name would break on every change, because kustomize appends
+content hashes to ConfigMap names. Shared objects reach every cluster of the continuum
 through one ClusterPropagationPolicy.
 """
 
@@ -20,7 +20,7 @@ SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 # Argo CD's dry run fails while Karmada's CRDs are unknown to its cache; the policies
 # are valid once the Karmada API server serves them.
 SKIP_DRY_RUN = {SYNC_OPTIONS: "SkipDryRunOnMissingResource=true"}
-# Karmada copies every namespace to every member cluster unless told not to; the
+# Karmada copies every namespace to every member cluster unless this label is set. The
 # ClusterPropagationPolicy below decides instead, so only the continuum's clusters get it.
 SKIP_AUTO_PROPAGATION = {"namespace.karmada.io/skip-auto-propagation": "true"}
 
