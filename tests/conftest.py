@@ -78,7 +78,7 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def invoke() -> Callable[..., Result]:
-    """Run the CLI in-process with ``KARMADA_HOST_IP`` set unless ``env`` says otherwise."""
+    """Run the CLI in-process with ``KARMADA_HOST_IP`` set unless ``env`` overrides it."""
 
     def run(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
         runner = CliRunner()

@@ -54,7 +54,9 @@ def test_service_is_production_ready(services: list[dict[str, Any]], name: str) 
     container = _container(_named(services, "Deployment")[name])
 
     image, _, tag = container["image"].rpartition(":")
-    assert image and tag and tag != "latest", container["image"]
+    assert image, container["image"]
+    assert tag, container["image"]
+    assert tag != "latest", container["image"]
     assert container["readinessProbe"]
     assert container["livenessProbe"]
     assert set(container["resources"]) == {"requests", "limits"}

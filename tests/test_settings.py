@@ -83,7 +83,8 @@ def test_unset_settings_are_left_out(make_repo, invoke) -> None:
     for agent in READERS:
         env = agent_env(repo, agent)
         assert not [name for name in env if name.startswith("MLS_OTEL_") or name == "LOCAL_OTEL_ENDPOINT"]
-        assert "" not in env.values() and "None" not in env.values()
+        assert "" not in env.values()
+        assert "None" not in env.values()
         assert env["EJABBERD_DOMAIN"] == HOST_IP
 
 

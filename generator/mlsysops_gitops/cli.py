@@ -238,7 +238,12 @@ def schema(context: click.Context, out: Path) -> None:
     with reported_errors(context.obj["debug"]):
         changes = run_schema(out)
     for name in sorted(schema_texts()):
-        verb = "create" if name in changes.created else "update" if name in changes.updated else "identical"
+        if name in changes.created:
+            verb = "create"
+        elif name in changes.updated:
+            verb = "update"
+        else:
+            verb = "identical"
         click.echo(f"{verb:>9} {out / name}", err=True)
 
 

@@ -1,7 +1,7 @@
 """Fixed names shared by every stage: folders, namespace, labels and mount paths.
 
 The mount paths and the node selector label are the ones the MLSysOps agents read
-(``DESCRIPTION_PATH`` defaults to ``/etc/mlsysops/descriptions``); changing them breaks
+(``DESCRIPTION_PATH`` defaults to ``/etc/mlsysops/descriptions``). Changing them breaks
 the agents, not only this tool.
 """
 

@@ -10,7 +10,7 @@ Root (``argocd/apps``) syncs, wave by wave:
 3     one app-of-apps per member cluster (``argocd/clusters/<id>``)
 ====  ==============================================================
 
-Each cluster's app-of-apps holds its cluster agent (wave 3) and node agents (wave 4),
+Each cluster's app-of-apps contains its cluster agent (wave 3) and node agents (wave 4),
 so a cluster that never becomes healthy holds back only its own node agents.
 """
 

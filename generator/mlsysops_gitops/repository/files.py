@@ -256,7 +256,7 @@ def render_lock(lock_dir: Path) -> Iterator[None]:
     """Hold the lock that keeps two renders off one repository.
 
     Raises:
-        RepositoryError: when another render holds it.
+        RepositoryError: when another render has taken it.
     """
     lock = lock_dir / LOCK_NAME
     descriptor = _acquire(lock)
